@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: ISC */
+#include "config.h"
+int
+main(void)
+{
+	return 0;
+}

@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: ISC */
+/* addr - placeholder, being written. */
+#include "config.h"
+#include "addr.h"

@@ -1,0 +1,3 @@
+#!/bin/sh
+. "$top_srcdir/t/test-lib.sh"
+test_done
