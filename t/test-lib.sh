@@ -66,8 +66,9 @@ test_expect_success() {
 test_expect_code() {
 	want=$1
 	shift
-	"$@"
-	got=$?
+	# "&& ||" keeps set -e (on inside test_expect_success) from ending
+	# the test before the status is compared.
+	"$@" && got=0 || got=$?
 	if [ "$got" != "$want" ]; then
 		echo "test_expect_code: '$*' exited $got, want $want" >&2
 		return 1
