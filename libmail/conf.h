@@ -20,8 +20,10 @@ struct mail_conf;
  * conf_load - read path; NULL means $MAILPATH_CONF, else
  * $(sysconfdir)/mailpath/main.cf.  A missing file is an error only when it
  * was named (-C or the environment); otherwise the defaults stand.
- * EX_OK, or EX_CONFIG with e naming file:line.  *cp is the caller's, freed
- * with conf_free().
+ * EX_OK, or EX_CONFIG with e naming file:line (syntax, a $-expansion loop
+ * or error: every value is expanded once here).  Warnings (unknown names,
+ * a name set twice, $name of nothing) go to log_warn().  *cp is the
+ * caller's, freed with conf_free(); NULL on error.
  */
 int	 conf_load(struct mail_conf **, const char *, struct mail_err *);
 
@@ -43,9 +45,9 @@ const char *conf_get_raw(const struct mail_conf *, const char *);
 int	 conf_get_bool(const struct mail_conf *, const char *);
 
 /*
- * conf_get_num - a whole number; conf_get_time - a Postfix time value
- * ("300s", "5d"; def_unit for a bare number), in seconds.  EX_OK or
- * EX_CONFIG naming the parameter and its value.
+ * conf_get_num - a whole number >= 0; conf_get_time - a Postfix time
+ * value ("300s", "5d"; def_unit, e.g. 's', for a bare number), in
+ * seconds.  EX_OK or EX_CONFIG naming the parameter and its value.
  */
 int	 conf_get_num(const struct mail_conf *, const char *, long long *,
 	    struct mail_err *);
@@ -63,7 +65,11 @@ void	 conf_list_free(char **);
 /* conf_file - the file that was read, NULL when only defaults are in use */
 const char *conf_file(const struct mail_conf *);
 
-/* conf_foreach - call fn for every known parameter, in name order */
+/*
+ * conf_foreach - fn(name, raw value, set, arg) for every known parameter
+ * and every name set in the file or by conf_set, in strcmp order; set is
+ * 1 when the value was set (postconf -n), 0 for a default.
+ */
 void	 conf_foreach(const struct mail_conf *,
 	    void (*)(const char *, const char *, int, void *), void *);
 
