@@ -26,6 +26,11 @@ show() {
 	printf '\n   $ %s\n' "$*"
 	"$@" 2>&1 | sed 's/^/   /'
 }
+# showsh 'CMD; echo ...' - show a shell command line as typed, run it
+showsh() {
+	printf '\n   $ %s\n' "$1"
+	sh -c "$1" 2>&1 | sed 's/^/   /'
+}
 showfile() {
 	printf '\n   $ cat %s\n' "$1"
 	sed 's/^/   /' "$1"
@@ -85,7 +90,7 @@ step "postmap -q asks the table, as the MDA will" \
 show postmap -q root hash:etc/aliases
 show postmap -q postmaster hash:etc/aliases
 printf '   (exit status 1 means "not found", not an error:)\n'
-show sh -c 'postmap -q nobody-here hash:etc/aliases; echo "   exit status $?"'
+showsh 'postmap -q nobody-here hash:etc/aliases; echo "exit status $?"'
 
 step "newaliases warns about mistakes no peer reports" \
     "A loop, a target that is no user and no alias, a missing include file:" \
@@ -118,10 +123,11 @@ show postmap -s hash:etc/canonical
 show postmap -j -q @mailserver.example.com hash:etc/canonical
 
 step "A table is never half-built" \
-    "A syntax error names file:line and leaves the old table untouched."
+    "A syntax error names file:line and leaves the old table untouched;" \
+    "postmap --check then tells that the table no longer matches its source."
 printf 'root walter@example.com\n  continued\n"unterminated value\n' > etc/canonical
-show sh -c 'postmap hash:etc/canonical; echo "   exit status $?"'
+showsh 'postmap hash:etc/canonical; echo "exit status $?"'
 show postmap -q root hash:etc/canonical
-show sh -c 'postmap --check hash:etc/canonical; echo "   exit status $?"'
+showsh 'postmap --check hash:etc/canonical; echo "exit status $?"'
 
 printf '\nThe demo is done; its files are in %s.\n' "$DEMO"

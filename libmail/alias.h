@@ -45,4 +45,38 @@ int	 alias_split(const char *, alias_target_fn, void *,
 /* alias_kind_of - the kind of one unquoted target */
 enum alias_kind alias_kind_of(const char *);
 
+struct mail_conf;
+
+#define ALIAS_F_LINT_ONLY	0x01	/* parse and check, build nothing (-n) */
+#define ALIAS_F_NODUPWARN	0x02	/* no warning for duplicate names (-w) */
+
+/*
+ * alias_check - parse an aliases file and lint it: duplicate names, alias
+ * loops, local targets that are neither an alias nor a user (users from
+ * the passwd-format file passwd_file, or getpwnam() when it is NULL),
+ * :include: files that do not exist.  Findings go through log_warn()
+ * with file:line and never fail the check.  EX_OK; EX_DATAERR (file:line)
+ * for a syntax error; EX_CONFIG when passwd_file cannot be read;
+ * EX_TEMPFAIL when memory runs out.
+ */
+int	 alias_check(FILE *, const char *, const char *, int,
+	    struct mail_err *);
+
+/*
+ * alias_build - what newaliases -f does: parse and lint the source of one
+ * table ("hash:/etc/aliases", or a bare path), then compile it into a new
+ * tdb file (mode 0644, the "@" -> "@" marker added) renamed over the old
+ * one.  Run as root on a source owned by another user, the work is done
+ * with that user's effective ids.  EX_OK; EX_DATAERR (old table untouched),
+ * EX_NOINPUT (no source), EX_CONFIG, EX_CANTCREAT, EX_TEMPFAIL, EX_OSERR.
+ */
+int	 alias_build(const struct mail_conf *, const char *, int,
+	    struct mail_err *);
+
+/*
+ * alias_build_all - what newaliases and sendmail -bi do: alias_build() for
+ * each table named in alias_database, stopping at the first failure.
+ */
+int	 alias_build_all(const struct mail_conf *, int, struct mail_err *);
+
 #endif

@@ -11,8 +11,10 @@
  * and notice a rebuilt file by its inode.
  *
  * Keys and values are stored without a trailing NUL (so tdbdump -k and
- * tdbtool work); MAP_NUL stores keys with one, as postmap -N does, and
- * readers try the other form when a lookup misses, as Postfix's do.
+ * tdbtool work); MAP_NUL stores keys (and values) with one, as postmap -N
+ * does, and readers try the other form when a lookup misses, as Postfix's
+ * do.  A build with MAP_B_COPY and neither MAP_NUL nor MAP_NONUL keeps the
+ * convention of the table it extends.
  */
 #ifndef MAILPATH_MAP_H
 #define MAILPATH_MAP_H
@@ -73,6 +75,11 @@ const char *map_source(const struct map *);
 void	 map_close(struct map *);
 
 /*
+ * A new table is given its source's modification time as read when the
+ * build began, so map_stale() compares the source with itself: any later
+ * edit, even within the same tick of the file system's clock, makes the
+ * table stale.
+ *
  * map_stale - 0 when the tdb file is at least as new as its source, 1 when
  * it is older, EX_NOINPUT (as a negative: -EX_NOINPUT) when the tdb file is
  * missing; the reason in e either way.
@@ -88,7 +95,8 @@ int	 map_stale(const char *, struct mail_err *);
 
 /*
  * map_build_begin - start building a new table for name, sized for about
- * n entries (at least; MAP_B_COPY adds the current count).  mode is the
+ * n entries (at least; MAP_B_COPY adds the current count; the hash size is
+ * a prime >= max(2n, 131)).  mode is the
  * file mode of the new table.  EX_OK, or an error in e (EX_CANTCREAT when
  * the temporary file cannot be created exclusively).
  */
@@ -115,5 +123,11 @@ int	 map_build_commit(struct map_build *, struct mail_err *);
 
 /* map_build_abort - remove the temporary file and free the handle */
 void	 map_build_abort(struct map_build *);
+
+/*
+ * map_tmp_random - for tests only: when set, it supplies the random part
+ * of the temporary file name "<db>.tmp.<pid>.<random>" (NULL: arc4random).
+ */
+extern unsigned long long (*map_tmp_random)(void);
 
 #endif

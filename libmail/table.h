@@ -8,9 +8,13 @@
 
 #include <stdio.h>
 
+#include "buf.h"
 #include "exitcode.h"
 
 #define TABLE_FOLD	0x01	/* fold keys to lower case (postmap without -f) */
+#define TABLE_QUOTE	0x02	/* table_format: quote keys as a source needs */
+#define TABLE_JSON	0x04	/* table_format: a JSON line */
+#define TABLE_QUIET	0x08	/* table_parse: no warnings (a second pass) */
 
 /*
  * table_fn - called for each entry; key and value are NUL-terminated
@@ -35,5 +39,18 @@ int	 table_parse(FILE *, const char *, int, table_fn, void *,
  */
 int	 table_key(const char *, int, char *, size_t, size_t *,
 	    struct mail_err *);
+
+/*
+ * table_quote - append a key as a source file must spell it (quoted, with
+ * \" and \\, when it holds white space or '"' or starts with '#').
+ * table_json_str - append bytes as a JSON string (control bytes escaped,
+ * valid UTF-8 kept, invalid bytes as U+FFFD).  table_format - one output
+ * record: "key<TAB>value\n", or with TABLE_JSON {"key":..,"value":..}.
+ * All three: 0, or -1 with errno and b as it was.
+ */
+int	 table_quote(struct buf *, const char *, size_t);
+int	 table_json_str(struct buf *, const char *, size_t);
+int	 table_format(struct buf *, int, const char *, size_t, const char *,
+	    size_t);
 
 #endif
