@@ -64,12 +64,15 @@ struct map_db {
 	dev_t			 dev;
 	ino_t			 ino;
 	long long		 checked;	/* CLOCK_MONOTONIC ns */
+	unsigned long		 gen;		/* bumped at each reopen */
 	int			 refs;
 };
 
 struct map {
 	struct map_db	*db;
 	int		 flags;
+	int		 nulform;	/* learned: 0 or 1 once a key was found */
+	unsigned long	 gen;		/* ...in this generation of the file */
 	struct buf	 key;		/* folded key, key + NUL */
 	char		 source[PATH_MAX];
 };
@@ -288,6 +291,7 @@ db_recheck(struct map_db *d, int force)
 	d->tdb = t;
 	d->dev = dev;
 	d->ino = ino;
+	d->gen++;
 }
 
 /*
@@ -314,6 +318,7 @@ map_open(struct map **mp, const char *name, int flags, struct mail_err *e)
 		return e->ex;
 	}
 	m->flags = flags;
+	m->nulform = -1;
 	buf_init(&m->key, MAP_VALUE_MAX);
 	*mp = m;
 	return EX_OK;
@@ -342,7 +347,8 @@ fetch_cb(TDB_DATA key, TDB_DATA data, void *arg)
 /*
  * Look key (klen bytes, with room for one more in its buffer when
  * try_nul) up in t: first as is, then with a NUL added when nulform says
- * so.  nulform: 0 as is only, 1 with NUL only, 2 both.
+ * so.  nulform: 0 as is only, 1 with NUL only, 2 both.  A hit returns 1
+ * for the form without NUL, 2 for the one with; 0 not found, -1 error.
  */
 static int
 lookup(struct tdb_context *t, struct buf *kb, const char *key, size_t klen,
@@ -374,7 +380,7 @@ lookup(struct tdb_context *t, struct buf *kb, const char *key, size_t klen,
 				    path);
 				return -1;
 			}
-			return 1;
+			return 1 + pass;
 		}
 		if (tdb_error(t) != TDB_ERR_NOEXIST) {
 			mail_err_set(e, EX_TEMPFAIL, NULL, "table %s: %s",
@@ -419,11 +425,25 @@ map_get(struct map *m, const char *key, size_t klen, struct buf *val,
 {
 	const char	*k;
 
+	int		 form, rc;
+
 	db_recheck(m->db, 0);
 	if ((k = prepare_key(&m->key, key, klen, m->flags, e)) == NULL)
 		return -1;
-	return lookup(m->db->tdb, &m->key, k, klen, nulform(m->flags), val, e,
-	    m->db->path);
+	/*
+	 * As Postfix's readers do: once a key was found in one form, the
+	 * table's convention is known and a miss costs one probe, not two.
+	 * A rebuilt file may follow the other convention: learn it again.
+	 */
+	form = nulform(m->flags);
+	if (form == 2 && m->gen == m->db->gen && m->nulform >= 0)
+		form = m->nulform;
+	rc = lookup(m->db->tdb, &m->key, k, klen, form, val, e, m->db->path);
+	if (rc <= 0)
+		return rc;
+	m->nulform = rc - 1;
+	m->gen = m->db->gen;
+	return 1;
 }
 
 struct walk {
@@ -795,11 +815,13 @@ map_build_get(struct map_build *b, const char *key, size_t klen,
     struct buf *val, struct mail_err *e)
 {
 	const char	*k;
+	int		 rc;
 
 	if ((k = prepare_key(&b->key, key, klen, b->flags, e)) == NULL)
 		return -1;
-	return lookup(b->tdb, &b->key, k, klen, nulform(b->flags), val, e,
+	rc = lookup(b->tdb, &b->key, k, klen, nulform(b->flags), val, e,
 	    b->db);
+	return rc > 0 ? 1 : rc;
 }
 
 /* map_build_del - delete key (either form, as map_get finds it) */

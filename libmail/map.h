@@ -51,8 +51,11 @@ int	 map_open(struct map **, const char *, int, struct mail_err *);
 
 /*
  * map_get - look key up; its value replaces the contents of val.  1 found,
- * 0 not found, -1 error with e filled.  A table rebuilt since it was
- * opened is reopened first (checked at most once a second).
+ * 0 not found, -1 error with e filled.  Without MAP_NUL or MAP_NONUL
+ * both key forms are tried until one hits; from then on only that form is
+ * tried in this file (as Postfix's readers do), until it is rebuilt.
+ * A table rebuilt since it was opened is reopened first (checked at most
+ * once a second).
  */
 int	 map_get(struct map *, const char *, size_t, struct buf *,
 	    struct mail_err *);

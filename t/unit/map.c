@@ -465,6 +465,38 @@ test_delete_copy(void)
 	buf_free(&v);
 }
 
+/*
+ * A reader learns the table's key convention from its first hit, and
+ * learns it again when the file is rebuilt the other way.
+ */
+static void
+test_learn_nul(void)
+{
+	static const struct kv	kv[] = { { "a", "1" }, { "b", "2" },
+				    { NULL, NULL } };
+	static const struct kv	one[] = { { "a", "1" }, { NULL, NULL } };
+	struct map	*m;
+	struct mail_err	 e;
+	struct buf	 v = BUF_INIT(100);
+
+	if (build(path("learn"), one, MAP_NUL, &e) != EX_OK)
+		return (void)ok(0, "build: %s", e.text);
+	if (map_open(&m, path("learn"), 0, &e) != EX_OK)
+		return (void)ok(0, "open: %s", e.text);
+	is_int(map_get(m, "a", 1, &v, &e), 1, "a key stored with NUL is found");
+	is_str(buf_str(&v), "1", "  its value without the NUL");
+	is_int(map_get(m, "b", 1, &v, &e), 0, "a miss after learning");
+	/* Rebuilt without NULs, with b: the reader must not stay on NUL. */
+	if (build(path("learn"), kv, MAP_NONUL, &e) != EX_OK)
+		return (void)ok(0, "rebuild: %s", e.text);
+	is_int(map_get(m, "b", 1, &v, &e), 1,
+	    "after a rebuild the other way, keys are found again");
+	is_str(buf_str(&v), "2", "  with their value");
+	is_int(map_get(m, "a", 1, &v, &e), 1, "  and the old key too");
+	map_close(m);
+	buf_free(&v);
+}
+
 static void
 test_stale(void)
 {
@@ -746,6 +778,7 @@ main(void)
 	test_fold();
 	test_delete_copy();
 	test_stale();
+	test_learn_nul();
 	test_errors();
 	test_tmpfile();
 	test_generations();
