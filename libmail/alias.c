@@ -40,6 +40,7 @@
 #include "lline.h"
 #include "log.h"
 #include "map.h"
+#include "priv.h"
 #include "str.h"
 
 #define ALIAS_MAX_ENTRIES	(1UL << 24)	/* more is not an alias file */
@@ -828,67 +829,6 @@ alias_check(FILE *fp, const char *file, const char *passwd_file, int flags,
 	return rc;
 }
 
-/* the ids to return to after working as a source file's owner */
-struct ids {
-	int	 switched;
-	uid_t	 euid;
-	gid_t	 egid;
-	gid_t	*groups;
-	int	 ngroups;
-};
-
-/*
- * become - as root, take the effective ids of the source's owner (K-02:
- * root must not create files in a directory another user controls), as
- * postalias does.  Checked: a switch that did not happen is an error.
- */
-static int
-become(struct ids *s, const struct stat *st, const char *file,
-    struct mail_err *e)
-{
-	long	max;
-
-	memset(s, 0, sizeof *s);
-	if (geteuid() != 0 || st->st_uid == 0)
-		return EX_OK;
-	s->euid = geteuid();
-	s->egid = getegid();
-	if ((max = sysconf(_SC_NGROUPS_MAX)) <= 0 || max > 65536)
-		max = 65536;
-	if ((s->groups = calloc((size_t)max, sizeof *s->groups)) == NULL ||
-	    (s->ngroups = getgroups((int)max, s->groups)) == -1)
-		return mail_err_errno(e, errno, "%s: getgroups", file);
-	if (setgroups(1, &st->st_gid) == -1 || setegid(st->st_gid) == -1 ||
-	    seteuid(st->st_uid) == -1 || geteuid() != st->st_uid ||
-	    getegid() != st->st_gid)
-		return mail_err_set(e, EX_OSERR, NULL,
-		    "%s: cannot become its owner %lu:%lu: %s", file,
-		    (unsigned long)st->st_uid, (unsigned long)st->st_gid,
-		    strerror(errno));
-	s->switched = 1;
-	log_debug("%s: working as its owner, uid %lu gid %lu", file,
-	    (unsigned long)st->st_uid, (unsigned long)st->st_gid);
-	return EX_OK;
-}
-
-/* unbecome - back to the ids before become(); EX_OK or EX_OSERR */
-static int
-unbecome(struct ids *s, struct mail_err *e)
-{
-	int	rc = EX_OK;
-
-	if (s->switched && (seteuid(s->euid) == -1 ||
-	    setegid(s->egid) == -1 ||
-	    setgroups((size_t)s->ngroups, s->groups) == -1 ||
-	    geteuid() != s->euid))
-		rc = mail_err_set(e, EX_OSERR, NULL,
-		    "cannot return to uid %lu: %s", (unsigned long)s->euid,
-		    strerror(errno));
-	free(s->groups);
-	memset(s, 0, sizeof *s);
-	return rc;
-}
-
 /* compile - write the entries of a into table; the old one stays on error */
 static int
 compile(struct aset *a, const char *table, struct mail_err *e)
@@ -930,7 +870,7 @@ alias_build(const struct mail_conf *c, const char *table, int flags,
 	const char	*pwfile = conf_get(c, "local_passwd_file");
 	struct stat	 st;
 	struct aset	 a;
-	struct ids	 ids;
+	struct priv	 ids;
 	struct mail_err	 scratch;
 	FILE		*fp;
 	int		 fd, rc, rc2;
@@ -956,7 +896,7 @@ alias_build(const struct mail_conf *c, const char *table, int flags,
 		close(fd);
 		return rc;
 	}
-	if ((rc = become(&ids, &st, src, e)) == EX_OK) {
+	if ((rc = priv_owner(&ids, &st, src, e)) == EX_OK) {
 		rc = load(&a, fp, src, pwfile, flags, e);
 		if (rc == EX_OK && !(flags & ALIAS_F_LINT_ONLY)) {
 			rc = compile(&a, table, e);
@@ -967,7 +907,7 @@ alias_build(const struct mail_conf *c, const char *table, int flags,
 	}
 	fclose(fp);
 	aset_free(&a);
-	if ((rc2 = unbecome(&ids, rc == EX_OK ? e : &scratch)) != EX_OK &&
+	if ((rc2 = priv_restore(&ids, rc == EX_OK ? e : &scratch)) != EX_OK &&
 	    rc == EX_OK)
 		rc = rc2;
 	return rc;

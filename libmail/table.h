@@ -53,4 +53,38 @@ int	 table_json_str(struct buf *, const char *, size_t);
 int	 table_format(struct buf *, int, const char *, size_t, const char *,
 	    size_t);
 
+/*
+ * Building tables from their sources (tbuild.c): what postmap does, here
+ * so that every program that compiles a table does it the same way.  Run
+ * as root on a file another user owns, each works as that user (priv.h).
+ */
+#define TABLE_REPLACE	0x10	/* a duplicate key replaces the first (-r) */
+#define TABLE_NODUPWARN	0x20	/* no warnings about duplicates (-w) */
+
+/*
+ * table_build - compile table name ("hash:/etc/mailpath/canonical") from
+ * its source file, atomically.  flags: TABLE_FOLD, TABLE_REPLACE,
+ * TABLE_NODUPWARN; mapflags: MAP_NUL or MAP_NONUL.  Duplicates are warned
+ * about (log_warn) with the line of the first entry.  *np gets the number
+ * of entries read.  EX_OK; EX_NOINPUT (no source), EX_DATAERR (syntax,
+ * file:line; the old table is left as it was), EX_OSERR, EX_TEMPFAIL...
+ */
+int	 table_build(const char *, int, int, unsigned long *,
+	    struct mail_err *);
+
+/*
+ * table_add - add the entries read from fp (named fname in messages) to
+ * table name, atomically (postmap -i).  As table_build.
+ */
+int	 table_add(const char *, FILE *, const char *, int, int,
+	    unsigned long *, struct mail_err *);
+
+/*
+ * table_delete - delete n keys (NUL-separated in keys, as stored: folded
+ * already) from table name, atomically; *ndel gets how many were there.
+ * The table is rewritten only when something was deleted.
+ */
+int	 table_delete(const char *, const char *, size_t, int, size_t *,
+	    struct mail_err *);
+
 #endif
