@@ -182,6 +182,18 @@ static const struct conf_def defs[] = {
 	{ "smtp_sasl_auth_enable", "no", NULL, 0 },
 	/* table of next hop -> user:password */
 	{ "smtp_sasl_password_maps", "", NULL, 0 },
+	/* the name smtp-send gives in EHLO */
+	{ "smtp_helo_name", "$myhostname", NULL, 0 },
+	/* port of MX hosts and of relay hosts given without one */
+	{ "smtp_tcp_port", "smtp", NULL, 0 },
+	/* connection, greeting, EHLO, STARTTLS and AUTH, together */
+	{ "smtp_connect_timeout", "30s", NULL, 0 },
+	/* each later reply (libcurl has one per-reply timeout) */
+	{ "smtp_data_done_timeout", "600s", NULL, 0 },
+	/* yes: TLS from the start (smtps) instead of STARTTLS */
+	{ "smtp_tls_wrappermode", "no", NULL, 0 },
+	/* credentials only inside TLS */
+	{ "smtp_tls_auth_only", "yes", NULL, 0 },
 };
 
 #define NDEFS	(sizeof defs / sizeof defs[0])
