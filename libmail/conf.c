@@ -127,6 +127,14 @@ static const struct conf_def defs[] = {
 	{ "forward_path", "$home/.forward", NULL, P_RAW },
 	/* passwd-format file for user lookups, empty: the system's */
 	{ "local_passwd_file", "", NULL, 0 },
+	/* tries at getting both mailbox locks (fcntl and dotlock) */
+	{ "deliver_lock_attempts", "20", NULL, 0 },
+	/* the longest wait between two lock attempts */
+	{ "deliver_lock_delay", "1s", NULL, 0 },
+	/* a dotlock older than this is removed */
+	{ "stale_lock_time", "500s", NULL, 0 },
+	/* a |command delivery is killed after this long (75) */
+	{ "command_time_limit", "1000s", NULL, 0 },
 	/* notify comsat(8) of new mail */
 	{ "biff", "no", NULL, 0 },
 

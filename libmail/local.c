@@ -1,0 +1,1439 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * local - resolve local recipients and deliver to them, after Postfix's
+ * local(8).
+ *
+ * A recipient goes through two phases.  First it is expanded into a plan:
+ * the canonical maps rewrite it once (recipient_canonical_maps, then
+ * canonical_maps; keys user@domain, user, @domain), a Delivered-To: header
+ * naming it means a mail loop (5.4.6), then aliases (user+ext, then user),
+ * the user's ~/.forward and :include: files are followed, depth-first,
+ * with duplicates dropped, a name met again on its own path reported as a
+ * loop (5.4.6), a name in its own expansion delivered to its own mailbox,
+ * and the depth, the number of targets looked at and the number of final
+ * actions bounded.  Only when the whole expansion succeeded are the
+ * actions carried out, so an alias loop or an unknown user delivers
+ * nothing at all for that recipient.
+ *
+ * Trusts the configuration and the alias tables (root's word); trusts a
+ * .forward only when neither it nor the home directory can be written by
+ * others, and an :include: file only for local names unless
+ * allow_mail_to_commands / allow_mail_to_files name "include".  Never runs
+ * a command or writes a /file as root: those run as the owner of the
+ * alias table, the .forward's user or the include file's owner, and
+ * default_privs where that would be root.  Recipient values put into a
+ * command's environment are filtered as Postfix's
+ * command_expansion_filter does.  Run as root, every delivery happens in
+ * a child process that has become the user for good first; run as anyone
+ * else, the same code delivers as that user.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "alias.h"
+#include "buf.h"
+#include "conf.h"
+#include "exitcode.h"
+#include "local.h"
+#include "log.h"
+#include "maildir.h"
+#include "map.h"
+#include "mbox.h"
+#include "str.h"
+#include "user.h"
+
+#define MSG_MAX_DEFAULT	(1ULL << 31)	/* when message_size_limit is 0 */
+#define FILE_MAX	(64 * 1024)	/* a .forward or :include: file */
+#define OUT_MAX		1024		/* command output kept */
+
+enum act_kind { A_MBOX, A_MAILDIR, A_FILE, A_CMD, A_REMOTE };
+
+static const char *const act_name[] = {
+	"mailbox", "maildir", "file", "command", "remote"
+};
+
+struct action {
+	enum act_kind	 kind;
+	char		 target[4096];	/* path, command or address */
+	uid_t		 uid;		/* run as */
+	gid_t		 gid;
+	uid_t		 owner;		/* an mbox must belong to */
+	gid_t		 cgid;		/* group of a new mbox, -1: leave */
+	mode_t		 mode;		/* mode of a new mbox */
+	int		 mflags;	/* MBOX_* */
+	char		 user[65];	/* whose privileges, for the env */
+	char		 home[1024];
+	char		 shell[256];
+	int		 done;
+	struct mail_err	 res;
+};
+
+/* where a target came from, and whose rights it has */
+enum origin { O_TOP, O_ALIAS, O_FORWARD, O_INCLUDE };
+static const char *const origin_name[] = {
+	"recipient", "alias", "forward", "include"
+};
+
+struct frame {
+	struct ctx	*c;
+	const char	*name;		/* the alias, user or file expanded */
+	enum origin	 origin;
+	struct user	 priv;		/* rights of commands and files */
+	int		 depth;
+};
+
+struct ctx {
+	const struct mail_conf	*conf;
+	const char		*sender;
+	const char		*msg;
+	size_t			 msglen;
+	int			 flags;
+	struct buf		*plan;
+	struct mail_err		*e;
+	char			**mydest;
+	char			**amapnames;
+	struct map		**amaps;
+	size_t			 namaps;
+	struct action		*acts;
+	size_t			 nacts, capacts;
+	size_t			*refs;		/* this recipient's actions */
+	size_t			 nrefs;
+	char			**seen;		/* names expanded */
+	size_t			 nseen;
+	const char		*stack[LOCAL_DEPTH_MAX + 2];
+	unsigned		 steps;
+	int			 root;
+	int			 last_rcpt;	/* no recipient after this one */
+	struct stat		 spool;
+	int			 spool_ok;
+	/* the recipient being expanded */
+	char			 orig[ADDR_PATH_MAX + 1];
+	char			 rcpt[ADDR_PATH_MAX + 1];
+	char			 local[ADDR_LOCAL_MAX + 1];
+	char			 ext[ADDR_LOCAL_MAX + 1];
+	char			 domain[ADDR_DOMAIN_MAX + 1];
+};
+
+static int	expand_name(struct ctx *, const char *, int);
+
+/* local_read_message - the whole message, CR LF as LF, size bounded */
+int
+local_read_message(int fd, struct buf *msg, unsigned long long max,
+    struct mail_err *e)
+{
+	char		 chunk[65536];
+	ssize_t		 r;
+	size_t		 i, o;
+
+	if (max == 0 || max > MSG_MAX_DEFAULT)
+		max = MSG_MAX_DEFAULT;
+	buf_init(msg, (size_t)max);
+	for (;;) {
+		r = read(fd, chunk, sizeof chunk);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			mail_err_errno(e, errno, "reading the message");
+			return e->ex = EX_TEMPFAIL;
+		}
+		if (r == 0)
+			break;
+		if (buf_add(msg, chunk, (size_t)r) == -1) {
+			if (errno == E2BIG)
+				return mail_err_set(e, EX_DATAERR, "5.3.4",
+				    "message is larger than %llu bytes", max);
+			mail_err_errno(e, errno, "reading the message");
+			return e->ex = EX_TEMPFAIL;
+		}
+	}
+	if (msg->s == NULL && buf_add(msg, "", 0) == -1) {
+		mail_err_errno(e, errno, "reading the message");
+		return e->ex = EX_TEMPFAIL;
+	}
+	for (i = o = 0; i < msg->len; i++) {
+		if (msg->s[i] == '\r' && i + 1 < msg->len &&
+		    msg->s[i + 1] == '\n')
+			continue;
+		msg->s[o++] = msg->s[i];
+	}
+	buf_truncate(msg, o);
+	return EX_OK;
+}
+
+/* local_sanitize - Postfix's command_expansion_filter, in place */
+void
+local_sanitize(char *s)
+{
+	static const char	ok[] = "!@%-_=+:,./";
+
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) || (unsigned char)*s > 0x7f)
+			if (strchr(ok, *s) == NULL || *s == '\0')
+				*s = '_';
+}
+
+/* local_become - become uid/gid for good, checked */
+int
+local_become(uid_t uid, gid_t gid)
+{
+	uid_t	ru, eu, su;
+	gid_t	rg, eg, sg;
+
+	if (geteuid() != 0)
+		return 0;
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
+		return -1;
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1)
+		return -1;
+	if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid ||
+	    sg != gid || (uid != 0 && setuid(0) != -1)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+plan(struct ctx *c, int depth, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+plan(struct ctx *c, int depth, const char *fmt, ...)
+{
+	struct buf	line = BUF_INIT(8192);
+	va_list		ap;
+
+	if (buf_printf(&line, "%*s", depth * 2, "") == 0) {
+		va_start(ap, fmt);
+		(void)buf_vprintf(&line, fmt, ap);
+		va_end(ap);
+	}
+	log_debug("%s", buf_str(&line));
+	if (c->plan != NULL)
+		(void)buf_printf(c->plan, "%s\n", buf_str(&line));
+	buf_free(&line);
+}
+
+static long long
+num(const struct mail_conf *conf, const char *name, long long def)
+{
+	const char	*v = conf_get(conf, name);
+	long long	 n;
+
+	/* Parameters conf.c does not know yet keep their defaults. */
+	if (v == NULL || *v == '\0')
+		return def;
+	if (str_toduration(v, 's', &n) == 0 || str_tonum(v, 0, LLONG_MAX,
+	    &n) == 0)
+		return n;
+	log_warn("parameter %s: bad value \"%s\"; using %lld", name, v, def);
+	return def;
+}
+
+static int
+in_list(const struct mail_conf *conf, const char *param, const char *word)
+{
+	char	**v;
+	size_t	  i;
+	int	  hit = 0;
+
+	if ((v = conf_list(conf_get(conf, param) ? conf_get(conf, param) : "",
+	    NULL)) == NULL)
+		return 0;
+	for (i = 0; v[i] != NULL; i++)
+		if (strcasecmp(v[i], word) == 0)
+			hit = 1;
+	conf_list_free(v);
+	return hit;
+}
+
+static int
+domain_local(const struct ctx *c, const char *domain)
+{
+	size_t	i;
+
+	for (i = 0; c->mydest[i] != NULL; i++)
+		if (strcasecmp(c->mydest[i], domain) == 0)
+			return 1;
+	return 0;
+}
+
+/* add_action - append an action unless an equal one exists */
+static int
+add_action(struct ctx *c, const struct action *a, int depth)
+{
+	struct action	*na;
+	size_t		 i;
+
+	for (i = 0; i < c->nacts; i++)
+		if (c->acts[i].kind == a->kind && c->acts[i].uid == a->uid &&
+		    strcmp(c->acts[i].target, a->target) == 0) {
+			plan(c, depth, "(same %s as before: %s)",
+			    act_name[a->kind], a->target);
+			goto ref;
+		}
+	if (c->nacts >= LOCAL_ACTS_MAX)
+		return mail_err_set(c->e, EX_UNAVAILABLE, "5.5.3",
+		    "%s: more than %d deliveries", c->orig, LOCAL_ACTS_MAX);
+	if (c->nacts == c->capacts) {
+		size_t ncap = c->capacts ? c->capacts * 2 : 16;
+
+		if ((na = reallocarray(c->acts, ncap, sizeof *na)) == NULL)
+			return mail_err_errno(c->e, errno, "memory");
+		c->acts = na;
+		if ((c->refs = reallocarray(c->refs, ncap, sizeof *c->refs))
+		    == NULL)
+			return mail_err_errno(c->e, errno, "memory");
+		c->capacts = ncap;
+	}
+	c->acts[c->nacts] = *a;
+	i = c->nacts++;
+	plan(c, depth, "-> %s %s", act_name[a->kind], a->target);
+ref:
+	c->refs[c->nrefs++] = i;
+	return EX_OK;
+}
+
+/* privs - the rights for a command or file: never root */
+static int
+privs(struct ctx *c, const struct user *u, struct action *a)
+{
+	struct user	np;
+	const char	*name = conf_get(c->conf, "default_privs");
+	int		r;
+
+	if (u->uid != 0) {
+		a->uid = u->uid;
+		a->gid = u->gid;
+		snprintf(a->user, sizeof a->user, "%s", u->name);
+		snprintf(a->home, sizeof a->home, "%s", u->home);
+		snprintf(a->shell, sizeof a->shell, "%s", u->shell);
+		return EX_OK;
+	}
+	if (name == NULL || *name == '\0')
+		name = "nobody";
+	r = user_lookup(conf_get(c->conf, "local_passwd_file"), name, &np,
+	    c->e);
+	if (r == 0)
+		r = user_lookup(NULL, name, &np, c->e);
+	if (r == -1)
+		return c->e->ex;
+	if (r == 0 || np.uid == 0)
+		return mail_err_set(c->e, EX_CONFIG, "4.3.5",
+		    "default_privs %s: %s", name, r == 0 ? "no such user" :
+		    "must not be root");
+	a->uid = np.uid;
+	a->gid = np.gid;
+	snprintf(a->user, sizeof a->user, "%s", np.name);
+	snprintf(a->home, sizeof a->home, "%s", "/");
+	snprintf(a->shell, sizeof a->shell, "%s", np.shell);
+	return EX_OK;
+}
+
+/* mailbox - the action for a user's own mailbox */
+static int
+mailbox(struct ctx *c, const struct user *u, int depth)
+{
+	struct action	 a;
+	const char	*hm = conf_get(c->conf, "home_mailbox");
+	const char	*spool = conf_get(c->conf, "mail_spool_directory");
+	int		 n;
+
+	memset(&a, 0, sizeof a);
+	a.uid = u->uid;
+	a.gid = u->gid;
+	a.owner = c->root ? u->uid : geteuid();
+	a.cgid = (gid_t)-1;
+	a.mode = 0600;
+	a.mflags = MBOX_CHECK_OWNER;
+	snprintf(a.user, sizeof a.user, "%s", u->name);
+	snprintf(a.home, sizeof a.home, "%s", u->home);
+	if (hm != NULL && *hm != '\0') {
+		n = snprintf(a.target, sizeof a.target, "%s/%s", u->home, hm);
+		a.kind = hm[strlen(hm) - 1] == '/' ? A_MAILDIR : A_MBOX;
+	} else {
+		n = snprintf(a.target, sizeof a.target, "%s/%s",
+		    spool ? spool : "/var/mail", u->name);
+		a.kind = A_MBOX;
+		/* Debian: 2775 root:mail; mailboxes 0660 user:mail. */
+		if (c->spool_ok && (c->spool.st_mode & S_ISGID) &&
+		    (c->spool.st_mode & S_IWGRP) &&
+		    !(c->spool.st_mode & S_IWOTH)) {
+			a.gid = a.cgid = c->spool.st_gid;
+			a.mode = 0660;
+		}
+	}
+	if (n < 0 || (size_t)n >= sizeof a.target)
+		return mail_err_set(c->e, EX_CONFIG, "4.3.5",
+		    "%s: mailbox path too long", u->name);
+	return add_action(c, &a, depth);
+}
+
+static int
+alias_target(void *arg, enum alias_kind kind, const char *t);
+
+/* split_lines - each line of a .forward or include file as a target list */
+static int
+split_lines(struct frame *f, char *text)
+{
+	char	*line, *next;
+	int	 ex;
+
+	for (line = text; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		line = str_trim(line);
+		if (*line == '\0' || *line == '#')
+			continue;
+		if ((ex = alias_split(line, alias_target, f, f->c->e)) != EX_OK)
+			return ex;
+	}
+	return EX_OK;
+}
+
+/*
+ * read_trusted - read a .forward or include file on behalf of uid: a
+ * regular file that group and others cannot write.  A .forward must
+ * belong to uid and have one link (read as root, a hard link to a file
+ * the user cannot read would show it); an include file must belong to uid
+ * or be readable by anyone, unless uid is root.  1 read, 0 missing, or an
+ * EX_* (negative) with c->e filled.
+ */
+static int
+read_trusted(struct ctx *c, const char *path, uid_t uid, int forward,
+    struct buf *text, struct stat *st)
+{
+	char	 chunk[4096];
+	ssize_t	 r;
+	int	 fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1 && (errno == ENOENT || errno == ENOTDIR))
+		return 0;
+	if (fd == -1) {
+		mail_err_errno(c->e, errno, "%s", path);
+		c->e->ex = EX_TEMPFAIL;
+		if (errno == ELOOP)
+			mail_err_set(c->e, EX_TEMPFAIL, "4.7.0",
+			    "%s: is a symbolic link", path);
+		return -c->e->ex;
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
+	    (st->st_mode & (S_IWGRP | S_IWOTH)) ||
+	    (forward && (st->st_uid != uid || st->st_nlink != 1)) ||
+	    (!forward && uid != 0 && st->st_uid != uid &&
+	    !(st->st_mode & S_IROTH))) {
+		close(fd);
+		return -mail_err_set(c->e, EX_TEMPFAIL, "4.7.0",
+		    "%s: not a regular file, writable by others, hard-linked "
+		    "or someone else's; not used", path);
+	}
+	buf_init(text, FILE_MAX);
+	while ((r = read(fd, chunk, sizeof chunk)) > 0)
+		if (buf_add(text, chunk, (size_t)r) == -1)
+			break;
+	close(fd);
+	if (r != 0) {
+		buf_free(text);
+		return -mail_err_set(c->e, EX_TEMPFAIL, "4.3.0",
+		    "%s: cannot read it, or longer than %d bytes", path,
+		    FILE_MAX);
+	}
+	if (buf_add(text, "", 0) == -1 || memchr(text->s, '\0', text->len)) {
+		buf_free(text);
+		return -mail_err_set(c->e, EX_TEMPFAIL, "4.3.0",
+		    "%s: NUL byte or out of memory", path);
+	}
+	return 1;
+}
+
+/* expand_path - forward_path's $home, $user, $extension, ... for u */
+static int
+expand_path(struct ctx *c, const struct user *u, const char *in,
+    struct buf *out)
+{
+	const char	*p, *v, *end;
+	char		 name[64];
+	size_t		 n;
+
+	buf_reset(out);
+	for (p = in; *p != '\0'; p++) {
+		if (*p != '$') {
+			if (buf_addc(out, *p) == -1)
+				return -1;
+			continue;
+		}
+		p++;
+		if (*p == '{' && (end = strchr(p, '}')) != NULL)
+			p++;
+		else
+			for (end = p; isalnum((unsigned char)*end) ||
+			    *end == '_'; end++)
+				;
+		n = (size_t)(end - p);
+		if (n >= sizeof name)
+			return -1;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p = *end == '}' ? end : end - 1;
+		if (strcmp(name, "home") == 0)
+			v = u->home;
+		else if (strcmp(name, "user") == 0)
+			v = u->name;
+		else if (strcmp(name, "extension") == 0)
+			v = c->ext;
+		else if (strcmp(name, "local") == 0)
+			v = c->local;
+		else if (strcmp(name, "domain") == 0)
+			v = c->domain;
+		else if (strcmp(name, "recipient") == 0)
+			v = c->rcpt;
+		else if ((v = conf_get(c->conf, name)) == NULL)
+			v = "";
+		if (buf_adds(out, v) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* forward - the user's .forward; 1 used, 0 none, -EX on error */
+static int
+forward(struct ctx *c, const struct user *u, int depth)
+{
+	struct frame	 f;
+	struct buf	 path = BUF_INIT(4096), text;
+	struct stat	 st, hst;
+	const char	*fp = conf_get_raw(c->conf, "forward_path");
+	char		**v;
+	size_t		 i;
+	int		 r = 0, ex;
+
+	if (fp == NULL || (v = conf_list(fp, NULL)) == NULL)
+		return 0;
+	for (i = 0; v[i] != NULL && r == 0; i++) {
+		if (expand_path(c, u, v[i], &path) == -1) {
+			r = -mail_err_set(c->e, EX_CONFIG, "4.3.5",
+			    "forward_path: %s: too long or bad", v[i]);
+			break;
+		}
+		r = read_trusted(c, buf_str(&path), u->uid, 1, &text, &st);
+		if (r <= 0)
+			continue;
+		if (stat(u->home, &hst) == 0 && (hst.st_mode & S_IWOTH)) {
+			buf_free(&text);
+			r = -mail_err_set(c->e, EX_TEMPFAIL, "4.7.0",
+			    "%s: home directory %s is writable by anyone; "
+			    ".forward not used", u->name, u->home);
+			break;
+		}
+		if (str_trim(text.s)[0] == '\0') {
+			buf_free(&text);
+			r = 0;
+			continue;
+		}
+		plan(c, depth, ".forward %s", buf_str(&path));
+		memset(&f, 0, sizeof f);
+		f.c = c;
+		f.name = u->name;
+		f.origin = O_FORWARD;
+		f.priv = *u;
+		f.depth = depth + 1;
+		ex = split_lines(&f, text.s);
+		buf_free(&text);
+		r = ex == EX_OK ? 1 : -ex;
+	}
+	conf_list_free(v);
+	buf_free(&path);
+	return r;
+}
+
+/* deliver_user - a user: .forward (unless told not to) or the mailbox */
+static int
+deliver_user(struct ctx *c, const struct user *u, int depth, int nofwd)
+{
+	int	r;
+
+	plan(c, depth, "user %s (uid %lu, gid %lu, home %s)", u->name,
+	    (unsigned long)u->uid, (unsigned long)u->gid, u->home);
+	if (!nofwd) {
+		r = forward(c, u, depth + 1);
+		if (r < 0)
+			return c->e->ex;
+		if (r == 1)
+			return EX_OK;
+	}
+	return mailbox(c, u, depth + 1);
+}
+
+static int
+find_user(struct ctx *c, const char *name, struct user *u)
+{
+	const char	*file = conf_get(c->conf, "local_passwd_file");
+	const char	*d = conf_get(c->conf, "recipient_delimiter");
+	char		 base[ADDR_LOCAL_MAX + 1];
+	int		 r;
+
+	if ((r = user_lookup(file, name, u, c->e)) != 0)
+		return r;
+	if (d != NULL && *d != '\0' && strchr(name, d[0]) != NULL) {
+		snprintf(base, sizeof base, "%s", name);
+		base[strcspn(base, d)] = '\0';
+		return user_lookup(file, base, u, c->e);
+	}
+	return 0;
+}
+
+/* include - an :include: file, its owner's rights */
+static int
+include(struct frame *pf, const char *path)
+{
+	struct ctx	*c = pf->c;
+	struct frame	 f;
+	struct buf	 text;
+	struct stat	 st;
+	struct action	 tmp;
+	int		 r, ex;
+
+	if (path[0] != '/')
+		return mail_err_set(c->e, EX_CONFIG, "4.3.5",
+		    ":include:%s: not an absolute path", path);
+	if (pf->depth >= LOCAL_DEPTH_MAX)
+		return mail_err_set(c->e, EX_UNAVAILABLE, "5.4.6",
+		    "%s: expansion deeper than %d levels", c->orig,
+		    LOCAL_DEPTH_MAX);
+	r = read_trusted(c, path, c->root ? pf->priv.uid : 0, 0, &text,
+	    &st);
+	if (r == 0)
+		return mail_err_set(c->e, EX_CONFIG, "4.3.5",
+		    ":include:%s: no such file", path);
+	if (r < 0)
+		return -r;
+	plan(c, pf->depth, ":include:%s (owner uid %lu)", path,
+	    (unsigned long)st.st_uid);
+	memset(&f, 0, sizeof f);
+	f.c = c;
+	f.name = path;
+	f.origin = O_INCLUDE;
+	f.depth = pf->depth + 1;
+	/* The file's owner decides; root's file gets default_privs. */
+	f.priv.uid = st.st_uid;
+	f.priv.gid = st.st_gid;
+	snprintf(f.priv.name, sizeof f.priv.name, "uid%lu",
+	    (unsigned long)st.st_uid);
+	snprintf(f.priv.home, sizeof f.priv.home, "/");
+	if (privs(c, &f.priv, &tmp) != EX_OK) {
+		buf_free(&text);
+		return c->e->ex;
+	}
+	ex = split_lines(&f, text.s);
+	buf_free(&text);
+	return ex;
+}
+
+/* target_action - a |command or /file target */
+static int
+target_action(struct frame *f, enum alias_kind kind, const char *t)
+{
+	struct ctx	*c = f->c;
+	struct action	 a;
+	const char	*param = kind == ALIAS_COMMAND ?
+			    "allow_mail_to_commands" : "allow_mail_to_files";
+	int		 ex;
+
+	if (!in_list(c->conf, param, origin_name[f->origin]))
+		return mail_err_set(c->e, EX_UNAVAILABLE, "5.7.1",
+		    "%s: mail to %s is not allowed from %s %s (%s)", c->orig,
+		    t, origin_name[f->origin], f->name, param);
+	memset(&a, 0, sizeof a);
+	if ((ex = privs(c, &f->priv, &a)) != EX_OK)
+		return ex;
+	a.cgid = (gid_t)-1;
+	a.mode = 0600;
+	a.owner = a.uid;
+	if (kind == ALIAS_COMMAND) {
+		a.kind = A_CMD;
+		t++;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (*t == '\0')
+			return mail_err_set(c->e, EX_CONFIG, "4.3.5",
+			    "%s: empty command in %s", c->orig, f->name);
+	} else {
+		a.kind = t[strlen(t) - 1] == '/' ? A_MAILDIR : A_FILE;
+		a.mflags = MBOX_NO_DOTLOCK;
+		if (strstr(t, "/../") != NULL || strcmp(t + strlen(t) - 3,
+		    "/..") == 0)
+			return mail_err_set(c->e, EX_UNAVAILABLE, "5.7.1",
+			    "%s: file target %s has \"..\"", c->orig, t);
+	}
+	if (snprintf(a.target, sizeof a.target, "%s", t) >=
+	    (int)sizeof a.target)
+		return mail_err_set(c->e, EX_CONFIG, "4.3.5",
+		    "%s: target too long", c->orig);
+	return add_action(c, &a, f->depth);
+}
+
+/* alias_target - one target of an alias, .forward or include line */
+static int
+alias_target(void *arg, enum alias_kind kind, const char *t)
+{
+	struct frame	*f = arg;
+	struct ctx	*c = f->c;
+	struct action	 a;
+	struct addr	 ad;
+	struct user	 u;
+	char		 name[ADDR_LOCAL_MAX + 2];
+	int		 nofwd = 0, r;
+
+	if (++c->steps > LOCAL_STEPS_MAX)
+		return mail_err_set(c->e, EX_UNAVAILABLE, "5.5.3",
+		    "%s: more than %d alias targets", c->orig, LOCAL_STEPS_MAX);
+	switch (kind) {
+	case ALIAS_COMMAND:
+	case ALIAS_FILE:
+		return target_action(f, kind, t);
+	case ALIAS_INCLUDE:
+		return include(f, t + 9);
+	case ALIAS_REMOTE:
+		if (addr_parse_mailbox(t, strlen(t), ADDR_P_UTF8, &ad, c->e)
+		    != EX_OK)
+			return mail_err_set(c->e, EX_CONFIG, "4.3.5",
+			    "%s: bad target %s in %s", c->orig, t, f->name);
+		if (!domain_local(c, ad.domain)) {
+			memset(&a, 0, sizeof a);
+			a.kind = A_REMOTE;
+			a.uid = (uid_t)-1;
+			snprintf(a.target, sizeof a.target, "%s", t);
+			return add_action(c, &a, f->depth);
+		}
+		t = ad.local;
+		break;
+	case ALIAS_LOCAL:
+		break;
+	}
+	if (*t == '\\') {
+		nofwd = 1;
+		t++;
+	}
+	if (snprintf(name, sizeof name, "%s", t) >= (int)sizeof name)
+		return mail_err_set(c->e, EX_UNAVAILABLE, "5.1.3",
+		    "%s: target %s too long", c->orig, t);
+	str_lower(name);
+	/* A name in its own expansion goes to its own mailbox. */
+	if (nofwd || strcmp(name, f->name) == 0) {
+		if ((r = find_user(c, name, &u)) == -1)
+			return c->e->ex;
+		if (r == 0)
+			return mail_err_set(c->e, EX_NOUSER, "5.1.1",
+			    "%s: %s: no such user", c->orig, name);
+		return deliver_user(c, &u, f->depth, 1);
+	}
+	return expand_name(c, name, f->depth);
+}
+
+static struct map *
+amap(struct ctx *c, size_t i)
+{
+	if (c->amaps[i] == NULL &&
+	    map_open(&c->amaps[i], c->amapnames[i], MAP_FOLD, c->e) != EX_OK) {
+		c->amaps[i] = NULL;
+		if (c->e->ex == EX_NOINPUT)
+			c->e->ex = EX_TEMPFAIL;
+	}
+	return c->amaps[i];
+}
+
+/* alias_lookup - 1 found (value in v, owner in *st), 0 no, -1 error */
+static int
+alias_lookup(struct ctx *c, const char *name, struct buf *v,
+    struct stat *st)
+{
+	size_t	i;
+	int	r;
+
+	for (i = 0; i < c->namaps; i++) {
+		if (amap(c, i) == NULL)
+			return -1;
+		r = map_get(c->amaps[i], name, strlen(name), v, c->e);
+		if (r != 0) {
+			if (r == 1 && stat(map_path(c->amaps[i]), st) == -1) {
+				mail_err_errno(c->e, errno, "%s",
+				    map_path(c->amaps[i]));
+				c->e->ex = EX_TEMPFAIL;
+				return -1;
+			}
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* expand_name - a local name: alias, else user */
+static int
+expand_name(struct ctx *c, const char *name, int depth)
+{
+	struct frame	 f;
+	struct buf	 v = BUF_INIT(MAP_VALUE_MAX);
+	struct stat	 st;
+	struct user	 u;
+	const char	*d = conf_get(c->conf, "recipient_delimiter");
+	char		 base[ADDR_LOCAL_MAX + 1];
+	const char	*key = name;
+	int		 i, r, ex;
+	size_t		 k;
+
+	if (depth > LOCAL_DEPTH_MAX)
+		return mail_err_set(c->e, EX_UNAVAILABLE, "5.4.6",
+		    "%s: alias expansion deeper than %d levels", c->orig,
+		    LOCAL_DEPTH_MAX);
+	for (i = 0; i < depth; i++)
+		if (c->stack[i] != NULL && strcmp(c->stack[i], name) == 0)
+			return mail_err_set(c->e, EX_UNAVAILABLE, "5.4.6",
+			    "%s: alias loop: %s is in its own expansion "
+			    "through %s", c->orig, name, c->stack[depth - 1]);
+	for (k = 0; k < c->nseen; k++)
+		if (strcmp(c->seen[k], name) == 0) {
+			plan(c, depth, "%s (duplicate, skipped)", name);
+			return EX_OK;
+		}
+	if (c->nseen >= LOCAL_STEPS_MAX)
+		return mail_err_set(c->e, EX_UNAVAILABLE, "5.5.3",
+		    "%s: too many names", c->orig);
+	if ((c->seen[c->nseen] = str_dup(name)) == NULL)
+		return mail_err_errno(c->e, errno, "memory");
+	c->nseen++;
+	c->stack[depth] = name;
+	c->stack[depth + 1] = NULL;
+
+	r = alias_lookup(c, name, &v, &st);
+	if (r == 0 && d != NULL && *d != '\0' && strchr(name, d[0])) {
+		snprintf(base, sizeof base, "%s", name);
+		base[strcspn(base, d)] = '\0';
+		key = base;
+		r = alias_lookup(c, base, &v, &st);
+	}
+	if (r == -1)
+		return c->e->ex;
+	if (r == 1) {
+		plan(c, depth, "alias %s: %s", key, buf_str(&v));
+		memset(&f, 0, sizeof f);
+		f.c = c;
+		f.name = key;
+		f.origin = O_ALIAS;
+		f.depth = depth + 1;
+		/* The table's owner: default_privs when that is root. */
+		f.priv.uid = st.st_uid;
+		f.priv.gid = st.st_gid;
+		snprintf(f.priv.name, sizeof f.priv.name, "uid%lu",
+		    (unsigned long)st.st_uid);
+		snprintf(f.priv.home, sizeof f.priv.home, "/");
+		ex = alias_split(buf_str(&v), alias_target, &f, c->e);
+		buf_free(&v);
+		c->stack[depth] = NULL;
+		return ex;
+	}
+	buf_free(&v);
+	if ((r = find_user(c, name, &u)) == -1)
+		return c->e->ex;
+	if (r == 0)
+		return mail_err_set(c->e, EX_NOUSER, "5.1.1",
+		    "%s: no such user", name);
+	ex = deliver_user(c, &u, depth, 0);
+	c->stack[depth] = NULL;
+	return ex;
+}
+
+/* canonical - rewrite once per table list; EX_OK with *a updated */
+static int
+canonical(struct ctx *c, const char *param, struct addr *a)
+{
+	struct buf	 v = BUF_INIT(1024), key = BUF_INIT(600);
+	struct map	*m;
+	struct addr	 na;
+	char		**names;
+	size_t		 i;
+	int		 r = 0, step, ex = EX_OK;
+
+	if ((names = conf_list(conf_get(c->conf, param) ?
+	    conf_get(c->conf, param) : "", NULL)) == NULL)
+		return mail_err_errno(c->e, errno, "memory");
+	for (i = 0; names[i] != NULL && r == 0; i++) {
+		if ((ex = map_open(&m, names[i], MAP_FOLD, c->e)) != EX_OK) {
+			if (ex == EX_NOINPUT)
+				ex = c->e->ex = EX_TEMPFAIL;
+			break;
+		}
+		for (step = 0; step < 3 && r == 0; step++) {
+			buf_reset(&key);
+			if (step == 0)
+				(void)buf_printf(&key, "%s@%s", a->local,
+				    a->domain);
+			else if (step == 1 && domain_local(c, a->domain))
+				(void)buf_adds(&key, a->local);
+			else if (step == 2)
+				(void)buf_printf(&key, "@%s", a->domain);
+			else
+				continue;
+			str_lower(key.s);
+			r = map_get(m, key.s, key.len, &v, c->e);
+		}
+		map_close(m);
+		if (r == -1)
+			ex = c->e->ex;
+	}
+	if (r == 1) {
+		buf_reset(&key);
+		if (v.s[0] == '@')
+			(void)buf_adds(&key, a->local);
+		(void)buf_add(&key, v.s, v.len);
+		if (str_has_ctl(key.s, key.len) || addr_parse_mailbox(key.s,
+		    key.len, ADDR_P_UTF8 | ADDR_P_NO_DOMAIN, &na, c->e) !=
+		    EX_OK)
+			ex = mail_err_set(c->e, EX_CONFIG, "4.3.5",
+			    "%s: %s maps it to a bad address", c->orig, param);
+		else {
+			plan(c, 1, "%s: %s@%s -> %s", param, a->local,
+			    a->domain, key.s);
+			if (na.domain[0] == '\0')
+				snprintf(na.domain, sizeof na.domain, "%s",
+				    a->domain);
+			*a = na;
+		}
+	}
+	conf_list_free(names);
+	buf_free(&v);
+	buf_free(&key);
+	return ex;
+}
+
+/* delivered_to - true when the header has Delivered-To: rcpt */
+static int
+delivered_to(const char *msg, size_t n, const char *rcpt)
+{
+	const char	*p = msg, *end = msg + n, *nl, *v;
+	size_t		 len = strlen(rcpt);
+
+	while (p < end && *p != '\n') {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		if (nl - p > 13 && strncasecmp(p, "Delivered-To:", 13) == 0) {
+			for (v = p + 13; v < nl && (*v == ' ' || *v == '\t');
+			    v++)
+				;
+			while (nl > v && (nl[-1] == ' ' || nl[-1] == '\t'))
+				nl--;
+			if ((size_t)(nl - v) == len &&
+			    strncasecmp(v, rcpt, len) == 0)
+				return 1;
+		}
+		p = memchr(p, '\n', (size_t)(end - p));
+		p = p == NULL ? end : p + 1;
+	}
+	return 0;
+}
+
+/* resolve - a command-line recipient to its actions */
+static int
+resolve(struct ctx *c, const char *arg)
+{
+	struct addr	 a;
+	const char	*d = conf_get(c->conf, "recipient_delimiter");
+	const char	*origin = conf_get(c->conf, "myorigin");
+	size_t		 n = strlen(arg);
+	char		 why[sizeof c->e->text];
+	int		 ex, bare;
+
+	snprintf(c->orig, sizeof c->orig, "%s", arg);
+	if (str_has_ctl(arg, n) || n == 0 || arg[0] == '|' ||
+	    arg[0] == '/' || strncasecmp(arg, ":include:", 9) == 0)
+		return mail_err_set(c->e, EX_DATAERR, "5.1.3",
+		    "%s: not a recipient address", c->orig);
+	if (addr_parse_mailbox(arg, n, ADDR_P_UTF8 | ADDR_P_NO_DOMAIN, &a,
+	    c->e) != EX_OK) {
+		snprintf(why, sizeof why, "%s", c->e->text);
+		return mail_err_set(c->e, EX_DATAERR, "5.1.3", "%s: %s",
+		    c->orig, why);
+	}
+	/* Quoting must not smuggle a command, a file or a path in. */
+	if (a.local[0] == '|' || a.local[0] == '/' || a.local[0] == '\\' ||
+	    strchr(a.local, '/') != NULL || a.local[0] == '.' ||
+	    strncasecmp(a.local, ":include:", 9) == 0)
+		return mail_err_set(c->e, EX_DATAERR, "5.1.3",
+		    "%s: not a recipient address", c->orig);
+	/* A bare local part is local whatever myorigin is. */
+	if ((bare = a.domain[0] == '\0'))
+		snprintf(a.domain, sizeof a.domain, "%s",
+		    origin != NULL ? origin : "localhost");
+	str_lower(a.domain);
+	if ((ex = canonical(c, "recipient_canonical_maps", &a)) != EX_OK ||
+	    (ex = canonical(c, "canonical_maps", &a)) != EX_OK)
+		return ex;
+	if (!domain_local(c, a.domain) && !(bare && strcmp(a.domain, origin ?
+	    origin : "localhost") == 0))
+		return mail_err_set(c->e, EX_UNAVAILABLE, "5.1.2",
+		    "%s: %s is not a local domain (mydestination)", c->orig,
+		    a.domain);
+	snprintf(c->local, sizeof c->local, "%s", a.local);
+	str_lower(c->local);
+	c->ext[0] = '\0';
+	if (d != NULL && *d != '\0' && (n = strcspn(c->local, d)) <
+	    strlen(c->local))
+		snprintf(c->ext, sizeof c->ext, "%s", c->local + n + 1);
+	snprintf(c->domain, sizeof c->domain, "%s", a.domain);
+	if (snprintf(c->rcpt, sizeof c->rcpt, "%s@%s", c->local, a.domain) >=
+	    (int)sizeof c->rcpt)
+		return mail_err_set(c->e, EX_DATAERR, "5.1.3",
+		    "%s: address too long", c->orig);
+	plan(c, 0, "%s", c->rcpt);
+	if (delivered_to(c->msg, c->msglen, c->rcpt))
+		return mail_err_set(c->e, EX_UNAVAILABLE, "5.4.6",
+		    "%s: mail forwarding loop (Delivered-To: %s is already in "
+		    "the message)", c->orig, c->rcpt);
+	c->steps = 0;
+	c->stack[0] = NULL;
+	return expand_name(c, c->local, 1);
+}
+
+/* ---- carrying out the actions ---- */
+
+/* header_msg - Return-Path and Delivered-To in front of the message */
+static int
+with_headers(struct ctx *c, struct buf *out, struct mail_err *e)
+{
+	char	hdr[1200];
+	int	n;
+
+	if ((n = mbox_headers(hdr, sizeof hdr, c->sender, c->rcpt)) < 0)
+		return mail_err_set(e, EX_DATAERR, "5.6.0",
+		    "envelope with control characters");
+	buf_init(out, c->msglen + (size_t)n + 1);
+	if (buf_add(out, hdr, (size_t)n) == -1 ||
+	    buf_add(out, c->msg, c->msglen) == -1)
+		return mail_err_errno(e, errno, "memory");
+	return EX_OK;
+}
+
+static int
+do_store(struct ctx *c, const struct action *a, struct mail_err *e)
+{
+	struct mbox_dest	md;
+	struct maildir_dest	dd;
+
+	if (a->kind == A_MAILDIR) {
+		memset(&dd, 0, sizeof dd);
+		dd.path = a->target;
+		dd.sender = c->sender;
+		dd.rcpt = c->rcpt;
+		return maildir_deliver(&dd, c->msg, c->msglen, NULL, 0, e);
+	}
+	memset(&md, 0, sizeof md);
+	md.path = a->target;
+	md.sender = c->sender;
+	md.rcpt = c->rcpt;
+	md.uid = a->owner;
+	md.gid = a->cgid;
+	md.mode = a->mode;
+	md.flags = a->mflags;
+	md.lock_attempts = (int)num(c->conf, "deliver_lock_attempts", 20);
+	md.lock_delay_ms = (int)num(c->conf, "deliver_lock_delay", 1) * 1000;
+	md.stale_lock = num(c->conf, "stale_lock_time", 500);
+	md.size_limit = (unsigned long long)num(c->conf,
+	    "mailbox_size_limit", 51200000);
+	if (md.lock_attempts < 1)
+		md.lock_attempts = 1;
+	return mbox_deliver(&md, c->msg, c->msglen, e);
+}
+
+/* store - a mailbox, Maildir or file, as the user when we are root */
+static int
+store(struct ctx *c, const struct action *a, int last, struct mail_err *e)
+{
+	pid_t	 pid;
+	int	 p[2], st;
+	ssize_t	 r;
+
+	if (!c->root)
+		return do_store(c, a, e);
+	/*
+	 * The last delivery of the run needs no child: become the user
+	 * here, as the child would, and save a fork.
+	 */
+	if (last) {
+		if (local_become(a->uid, a->gid) == -1) {
+			mail_err_errno(e, errno, "cannot become uid %lu gid %lu",
+			    (unsigned long)a->uid, (unsigned long)a->gid);
+			return e->ex = EX_TEMPFAIL;
+		}
+		c->root = 0;
+		return do_store(c, a, e);
+	}
+	if (pipe(p) == -1) {
+		mail_err_errno(e, errno, "pipe");
+		return e->ex = EX_TEMPFAIL;
+	}
+	if ((pid = fork()) == -1) {
+		mail_err_errno(e, errno, "fork");
+		close(p[0]);
+		close(p[1]);
+		return e->ex = EX_TEMPFAIL;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (local_become(a->uid, a->gid) == -1) {
+			mail_err_errno(e, errno, "cannot become uid %lu gid %lu",
+			    (unsigned long)a->uid, (unsigned long)a->gid);
+			e->ex = EX_TEMPFAIL;
+		} else
+			(void)do_store(c, a, e);
+		(void)mbox_writeall(p[1], e, sizeof *e);
+		_exit(0);
+	}
+	close(p[1]);
+	do
+		r = read(p[0], e, sizeof *e);
+	while (r == -1 && errno == EINTR);
+	close(p[0]);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (r != (ssize_t)sizeof *e)
+		return mail_err_set(e, EX_TEMPFAIL, "4.3.0",
+		    "%s: delivery process died", a->target);
+	e->enh[sizeof e->enh - 1] = '\0';
+	e->text[sizeof e->text - 1] = '\0';
+	return e->ex;
+}
+
+static int
+shell_syntax(const char *s)
+{
+	return strpbrk(s, "|&;<>()$`\\\"'*?[#~={}%\n") != NULL;
+}
+
+static void
+setenv_clean(const char *name, const char *value)
+{
+	char	v[1024];
+
+	snprintf(v, sizeof v, "%s", value);
+	local_sanitize(v);
+	setenv(name, v, 1);
+}
+
+/* child - set up and exec a command; never returns */
+static void
+child(struct ctx *c, const struct action *a, int in, int out)
+{
+	char	*argv[64], cmd[4096], *p;
+	int	 i, fd;
+
+	if (dup2(in, 0) == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1)
+		_exit(EX_OSERR);
+	for (fd = 3; fd < 1024; fd++)
+		close(fd);
+	if (local_become(a->uid, a->gid) == -1) {
+		dprintf(1, "4.3.0 cannot become uid %lu\n",
+		    (unsigned long)a->uid);
+		_exit(EX_TEMPFAIL);
+	}
+	if (chdir(a->home[0] ? a->home : "/") == -1 && chdir("/") == -1)
+		_exit(EX_OSERR);
+	clearenv();
+	setenv("PATH", "/usr/bin:/bin", 1);
+	setenv("SHELL", a->shell[0] ? a->shell : "/bin/sh", 1);
+	setenv_clean("HOME", a->home[0] ? a->home : "/");
+	setenv_clean("USER", a->user);
+	setenv_clean("LOGNAME", a->user);
+	setenv_clean("SENDER", c->sender);
+	setenv_clean("RECIPIENT", c->rcpt);
+	setenv_clean("ORIGINAL_RECIPIENT", c->orig);
+	setenv_clean("LOCAL", c->local);
+	setenv_clean("DOMAIN", c->domain);
+	setenv_clean("EXTENSION", c->ext);
+	signal(SIGPIPE, SIG_DFL);
+	if (shell_syntax(a->target)) {
+		execl("/bin/sh", "sh", "-c", a->target, (char *)NULL);
+	} else {
+		snprintf(cmd, sizeof cmd, "%s", a->target);
+		i = 0;
+		for (p = cmd; *p != '\0' && i < 63; ) {
+			while (*p == ' ' || *p == '\t')
+				*p++ = '\0';
+			if (*p == '\0')
+				break;
+			argv[i++] = p;
+			while (*p != '\0' && *p != ' ' && *p != '\t')
+				p++;
+		}
+		argv[i] = NULL;
+		execvp(argv[0], argv);
+	}
+	dprintf(1, "5.3.0 cannot execute %s: %s\n", a->target, strerror(errno));
+	_exit(EX_UNAVAILABLE);
+}
+
+/* command - run a |command with the message on stdin; its status counts */
+static int
+command(struct ctx *c, const struct action *a, struct mail_err *e)
+{
+	struct buf	 msg;
+	struct pollfd	 pfd;
+	char		 out[OUT_MAX + 1], junk[4096], *nl, *p;
+	size_t		 got = 0;
+	long long	 limit = num(c->conf, "command_time_limit", 1000);
+	time_t		 deadline = time(NULL) + limit;
+	pid_t		 pid;
+	ssize_t		 r;
+	int		 mfd, p2[2], st, ex;
+
+	if ((ex = with_headers(c, &msg, e)) != EX_OK)
+		return ex;
+	mfd = memfd_create("mda-deliver", MFD_CLOEXEC);
+	if (mfd == -1 || mbox_writeall(mfd, msg.s, msg.len) == -1 ||
+	    lseek(mfd, 0, SEEK_SET) == -1 || pipe(p2) == -1) {
+		mail_err_errno(e, errno, "%s: preparing the message", a->target);
+		buf_free(&msg);
+		if (mfd != -1)
+			close(mfd);
+		return e->ex = EX_TEMPFAIL;
+	}
+	buf_free(&msg);
+	if ((pid = fork()) == -1) {
+		mail_err_errno(e, errno, "fork");
+		close(mfd);
+		close(p2[0]);
+		close(p2[1]);
+		return e->ex = EX_TEMPFAIL;
+	}
+	if (pid == 0)
+		child(c, a, mfd, p2[1]);
+	close(mfd);
+	close(p2[1]);
+	pfd.fd = p2[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		long left = (long)(deadline - time(NULL));
+
+		if (left <= 0 || poll(&pfd, 1, (int)(left > 1000 ? 1000000 :
+		    left * 1000)) == 0) {
+			if (time(NULL) < deadline)
+				continue;
+			kill(pid, SIGKILL);
+			close(p2[0]);
+			waitpid(pid, &st, 0);
+			return mail_err_set(e, EX_TEMPFAIL, "4.3.0",
+			    "%s: |%s: killed after %lld s "
+			    "(command_time_limit)", c->orig, a->target, limit);
+		}
+		if (got < OUT_MAX)
+			r = read(p2[0], out + got, OUT_MAX - got);
+		else
+			r = read(p2[0], junk, sizeof junk);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (got < OUT_MAX)
+			got += (size_t)r;
+	}
+	close(p2[0]);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	out[got] = '\0';
+	if ((nl = strchr(out, '\n')) != NULL)
+		*nl = '\0';
+	for (p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
+	if (WIFSIGNALED(st))
+		return mail_err_set(e, EX_TEMPFAIL, "4.3.0",
+		    "%s: |%s: killed by signal %d", c->orig, a->target,
+		    WTERMSIG(st));
+	ex = WEXITSTATUS(st);
+	if (ex == EX_OK)
+		return mail_err_set(e, EX_OK, NULL, "%s", out);
+	if (ex < EX__BASE || ex > EX__MAX)
+		ex = EX_UNAVAILABLE;
+	/* "4.x.y text" or "5.x.y text" from the command is kept. */
+	p = out;
+	if ((p[0] == '4' || p[0] == '5') && p[1] == '.' &&
+	    strspn(p + 2, "0123456789.") >= 3 && strchr(p, ' ') != NULL &&
+	    (p[0] == '4') == (exitcode_is_temp(ex) != 0)) {
+		nl = strchr(p, ' ');
+		*nl = '\0';
+		return mail_err_set(e, ex, p, "%s: |%s: %s", c->orig,
+		    a->target, nl + 1);
+	}
+	return mail_err_set(e, ex, NULL, "%s: |%s: status %d%s%s", c->orig,
+	    a->target, WEXITSTATUS(st), *out ? ": " : "", out);
+}
+
+static int
+run(struct ctx *c, struct action *a, int last, struct mail_err *e)
+{
+	mail_err_clear(e);
+	switch (a->kind) {
+	case A_REMOTE:
+		return mail_err_set(e, EX_TEMPFAIL, "4.3.0",
+		    "%s: %s is remote; remote delivery needs the queue, which "
+		    "does not exist yet", c->orig, a->target);
+	case A_CMD:
+		log_debug("running |%s as uid %lu", a->target,
+		    (unsigned long)(c->root ? a->uid : geteuid()));
+		return command(c, a, e);
+	default:
+		log_debug("delivering to %s %s as uid %lu", act_name[a->kind],
+		    a->target, (unsigned long)(c->root ? a->uid : geteuid()));
+		return store(c, a, last, e);
+	}
+}
+
+static void
+plan_actions(struct ctx *c)
+{
+	const struct action	*a;
+	size_t			 i;
+
+	if (c->plan == NULL)
+		return;
+	for (i = 0; i < c->nrefs; i++) {
+		a = &c->acts[c->refs[i]];
+		(void)buf_printf(c->plan, "action\t%s\t%s", act_name[a->kind],
+		    a->target);
+		if (a->kind != A_REMOTE)
+			(void)buf_printf(c->plan, "\tuid=%lu\tgid=%lu",
+			    (unsigned long)(c->root ? a->uid : geteuid()),
+			    (unsigned long)(c->root ? a->gid : getegid()));
+		if (a->kind == A_MBOX)
+			(void)buf_printf(c->plan, "\tlock=fcntl,dotlock %s.lock"
+			    "\tmode=%04o", a->target, (unsigned)a->mode);
+		else if (a->kind == A_FILE)
+			(void)buf_printf(c->plan, "\tlock=fcntl\tmode=%04o",
+			    (unsigned)a->mode);
+		else if (a->kind == A_CMD)
+			(void)buf_printf(c->plan, "\tshell=%s",
+			    shell_syntax(a->target) ? "yes" : "no");
+		else if (a->kind == A_REMOTE)
+			(void)buf_printf(c->plan, "\t(needs the queue)");
+		(void)buf_addc(c->plan, '\n');
+	}
+}
+
+/* one - expand and deliver one recipient */
+static int
+one(struct ctx *c, const char *arg, struct mail_err *e)
+{
+	struct mail_err	 r;
+	size_t		 i;
+	int		 ex, worst = EX_OK;
+
+	c->nrefs = 0;
+	c->e = e;
+	mail_err_clear(e);
+	if ((ex = resolve(c, arg)) != EX_OK)
+		return ex;
+	plan_actions(c);
+	if (c->flags & LOCAL_DRYRUN)
+		return EX_OK;
+	for (i = 0; i < c->nrefs; i++) {
+		struct action *a = &c->acts[c->refs[i]];
+
+		if (!a->done) {
+			run(c, a, c->last_rcpt && i + 1 == c->nrefs, &a->res);
+			a->done = 1;
+		}
+		r = a->res;
+		if (r.ex == EX_OK)
+			continue;
+		if (worst == EX_OK || (exitcode_is_temp(r.ex) &&
+		    !exitcode_is_temp(worst))) {
+			worst = r.ex;
+			*e = r;
+		}
+	}
+	return worst;
+}
+
+/* local_deliver - expand and deliver to each recipient */
+int
+local_deliver(const struct mail_conf *conf, const char *sender,
+    char *const *rcpts, int n, const char *msg, size_t msglen, int flags,
+    struct buf *planbuf, local_report_fn report, void *arg,
+    struct mail_err *e)
+{
+	struct ctx	 c;
+	struct mail_err	 r;
+	const char	*spool = conf_get(conf, "mail_spool_directory");
+	int		 i, ex, worst = EX_OK;
+	size_t		 k;
+
+	memset(&c, 0, sizeof c);
+	c.conf = conf;
+	c.sender = sender != NULL ? sender : "";
+	c.msg = msg;
+	c.msglen = msglen;
+	c.flags = flags;
+	c.plan = planbuf;
+	c.e = e;
+	c.root = geteuid() == 0;
+	mail_err_clear(e);
+	c.spool_ok = spool != NULL && stat(spool, &c.spool) == 0;
+	c.mydest = conf_list(conf_get(conf, "mydestination") ?
+	    conf_get(conf, "mydestination") : "", NULL);
+	c.amapnames = conf_list(conf_get(conf, "alias_maps") ?
+	    conf_get(conf, "alias_maps") : "", &c.namaps);
+	c.seen = calloc(LOCAL_STEPS_MAX, sizeof *c.seen);
+	c.amaps = calloc(c.namaps + 1, sizeof *c.amaps);
+	if (c.mydest == NULL || c.amapnames == NULL || c.seen == NULL ||
+	    c.amaps == NULL) {
+		ex = mail_err_errno(e, errno, "memory");
+		goto out;
+	}
+	for (k = 0; c.mydest[k] != NULL; k++)
+		str_lower(c.mydest[k]);
+	for (i = 0; i < n; i++) {
+		c.last_rcpt = i + 1 == n;
+		ex = one(&c, rcpts[i], &r);
+		if (report != NULL)
+			report(arg, rcpts[i], &r);
+		if (ex != EX_OK && (worst == EX_OK ||
+		    (exitcode_is_temp(ex) && !exitcode_is_temp(worst)))) {
+			worst = ex;
+			*e = r;
+		}
+		for (k = 0; k < c.nseen; k++)
+			free(c.seen[k]);
+		c.nseen = 0;
+	}
+	ex = worst;
+out:
+	for (k = 0; c.amaps != NULL && k < c.namaps; k++)
+		if (c.amaps[k] != NULL)
+			map_close(c.amaps[k]);
+	free(c.amaps);
+	free(c.seen);
+	free(c.acts);
+	free(c.refs);
+	conf_list_free(c.mydest);
+	conf_list_free(c.amapnames);
+	return ex;
+}
