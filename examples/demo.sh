@@ -10,8 +10,20 @@ PATH="$BUILD:$PATH"
 export PATH
 DEMO="$BUILD/demo.d"
 rm -rf "$DEMO"
-mkdir -p "$DEMO/etc" "$DEMO/var/mail" "$DEMO/var/spool"
+mkdir -p "$DEMO/etc" "$DEMO/var/mail" "$DEMO/var/spool" \
+    "$DEMO/home/walter" "$DEMO/home/dude"
 cd "$DEMO"
+
+pids=""
+trap 'for p in $pids; do kill $p 2>/dev/null; done' EXIT
+
+# freeport - a free TCP/UDP port on 127.0.0.1
+freeport() {
+	/usr/bin/python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
 
 n=0
 step() {
@@ -129,5 +141,62 @@ printf 'root walter@example.com\n  continued\n"unterminated value\n' > etc/canon
 showsh 'postmap hash:etc/canonical; echo "exit status $?"'
 show postmap -q root hash:etc/canonical
 showsh 'postmap --check hash:etc/canonical; echo "exit status $?"'
+
+step "The MDA: mda-deliver puts the lab's test mail for root into a mailbox" \
+    "The lab: 'Test-Mail an root senden'.  Mail for root follows the alias" \
+    "to walter.  -n first shows what would happen, without delivering."
+printf 'root: walter\npostmaster: root\n' > etc/aliases
+newaliases
+cat > testmail <<'MAIL'
+From: Jeff Lebowski <dude@example.com>
+To: root
+Subject: Test
+
+Hallo root, this is the lab's test mail.
+MAIL
+showfile testmail
+showsh 'mda-deliver -n -f dude@example.com root < testmail'
+showsh 'mda-deliver -v -f dude@example.com root < testmail'
+step "walter's mailbox" \
+    "An mbox file in the spool, in Debian's format: a From_ line," \
+    "Return-Path: and Delivered-To: added, a blank line after the message."
+showfile var/mail/walter
+showsh 'mda-deliver -f dude@example.com nosuchuser < testmail; echo "exit status $?"'
+
+if DNSMASQ=$(command -v dnsmasq || ls /usr/sbin/dnsmasq 2>/dev/null); then
+	step "DNS: which servers take mail for a domain" \
+	    "The lecture's 'host -t MX example.org', against a DNS server of" \
+	    "our own on loopback (dnsmasq) serving the lecture's zone.  Lower" \
+	    "preference first; --explain tells each step of the decision."
+	port=$(freeport)
+	cat > etc/dnsmasq.conf <<DNS
+port=$port
+listen-address=127.0.0.1
+bind-interfaces
+no-resolv
+no-hosts
+local=/example.org/
+mx-host=example.org,fks1.example.org,10
+mx-host=example.org,lax1.example.org,50
+host-record=fks1.example.org,192.0.2.10,2001:db8::10
+host-record=lax1.example.org,192.0.2.50
+host-record=noexchange.example.org,192.0.2.99
+DNS
+	"$DNSMASQ" -C etc/dnsmasq.conf -k --pid-file= --log-facility=- \
+	    2>var/dnsmasq.log &
+	pids="$pids $!"
+	i=0
+	until mx-lookup -s "127.0.0.1:$port" example.org >/dev/null 2>&1 ||
+	    [ $i -ge 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	show mx-lookup -s "127.0.0.1:$port" example.org
+	show mx-lookup -s "127.0.0.1:$port" -a example.org
+	show mx-lookup -s "127.0.0.1:$port" --explain example.org
+	printf '\n   (no MX record: the domain itself is the mail server)\n'
+	show mx-lookup -s "127.0.0.1:$port" --explain noexchange.example.org
+	showsh "mx-lookup -s 127.0.0.1:$port nothere.example.org; echo \"exit status \$?\""
+fi
 
 printf '\nThe demo is done; its files are in %s.\n' "$DEMO"
