@@ -180,6 +180,24 @@ static const struct conf_def defs[] = {
 	{ "smtpd_sasl_auth_enable", "no", NULL, 0 },
 	/* which login may use which sender address */
 	{ "smtpd_sender_login_maps", "", NULL, 0 },
+	/* the longest a whole SMTP session may last */
+	{ "smtpd_session_timeout", "3600s", NULL, 0 },
+	/* how long to watch for early talkers before the greeting */
+	{ "smtpd_greet_pause", "0s", NULL, 0 },
+	/* a bare CR or LF: reject (521 in DATA) or normalize */
+	{ "smtpd_forbid_bare_newline", "reject", NULL, 0 },
+	/* pipelining without PIPELINING: 554 and a disconnect */
+	{ "smtpd_forbid_unauth_pipelining", "yes", NULL, 0 },
+	/* offer AUTH only after STARTTLS */
+	{ "smtpd_tls_auth_only", "yes", NULL, 0 },
+	/* table of user -> crypt(3) hash, built with postmap */
+	{ "smtpd_sasl_user_maps", "", NULL, 0 },
+	/* failed AUTH attempts per session before 421 */
+	{ "smtpd_sasl_failure_limit", "3", NULL, 0 },
+	/* pause after each failed AUTH */
+	{ "smtpd_sasl_failure_delay", "1s", NULL, 0 },
+	/* refuse unknown local recipients at RCPT (asks mda-deliver -n) */
+	{ "smtpd_reject_unlisted_recipient", "no", NULL, 0 },
 
 	/* The SMTP client. */
 	/* none, may, encrypt, verify or secure */
