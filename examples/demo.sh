@@ -69,7 +69,7 @@ cat > etc/main.cf <<CF
 myhostname = mailserver.example.com
 mydomain = example.com
 myorigin = \$mydomain
-mydestination = \$myhostname, localhost.\$mydomain, localhost
+mydestination = \$myhostname, localhost.\$mydomain, localhost, example.org
 mail_spool_directory = $DEMO/var/mail
 queue_directory = $DEMO/var/spool/mailpath
 local_passwd_file = $DEMO/etc/passwd
@@ -198,5 +198,67 @@ DNS
 	show mx-lookup -s "127.0.0.1:$port" --explain noexchange.example.org
 	showsh "mx-lookup -s 127.0.0.1:$port nothere.example.org; echo \"exit status \$?\""
 fi
+
+step "The SMTP dialogue: the lecture's telnet session, against smtp-listen" \
+    "smtp-listen is the server (an MTA on port 25; here a free loopback" \
+    "port), handing each message to mda-deliver.  We type the lecture's" \
+    "lines one by one, as with telnet, and show each reply (S:) after each" \
+    "command (C:).  walter@example.org is a local address here."
+smtp-listen -l 127.0.0.1:0 -1 -- mda-deliver >var/listen.port 2>var/listen.log &
+pids="$pids $!"
+i=0
+until [ -s var/listen.port ] || [ $i -ge 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+lport=$(head -1 var/listen.port)
+printf '\n   $ telnet 127.0.0.1 %s\n' "$lport"
+bash -c '
+exec 3<>/dev/tcp/127.0.0.1/$1
+replies() {
+	while IFS= read -r line <&3; do
+		printf "   S: %s\n" "${line%$(printf "\r")}"
+		case $line in [0-9][0-9][0-9]-*) ;; *) break ;; esac
+	done
+}
+send() {
+	printf "   C: %s\n" "$1"
+	printf "%s\r\n" "$1" >&3
+}
+replies
+for c in "HELO dude-mbp.example.com" "MAIL FROM:<dude@example.com>" \
+    "RCPT TO:<walter@example.org>" "DATA"; do
+	send "$c"
+	replies
+done
+for l in "From: Jeff Lebowski <dude@example.com>" \
+    "To: Walter Sobchak <walter@example.org>" "Subject: Bowling" "" \
+    "Yo Walter -" "" "Bowling tonite?" "" "--Dude" "."; do
+	send "$l"
+done
+replies
+send QUIT
+replies
+' demo "$lport"
+step "ESMTP: the same message through smtp-send -v" \
+    "smtp-send is the client (MTA or MUA side).  It says EHLO, so the" \
+    "server lists its extensions; -v shows the dialogue the lecture's way."
+cat > bowling <<'MAIL'
+From: Jeff Lebowski <dude@example.com>
+To: Walter Sobchak <walter@example.org>
+Subject: Bowling
+
+Yo Walter -
+
+Bowling tonite?
+
+--Dude
+MAIL
+showsh "smtp-send -v -r '[127.0.0.1]:$lport' -f dude@example.com walter@example.org < bowling"
+step "walter's mailbox now holds three messages" \
+    "The lab's test mail and the two Bowling ones.  smtp-listen added a" \
+    "Received: header; mda-deliver the From_ line," \
+    "Return-Path: and Delivered-To:."
+showsh 'grep -c "^From " var/mail/walter; sed -n "/Bowling/,\$p" var/mail/walter | tail -n 22'
 
 printf '\nThe demo is done; its files are in %s.\n' "$DEMO"
