@@ -239,7 +239,7 @@ num(const struct mail_conf *conf, const char *name, long long def)
 	const char	*v = conf_get(conf, name);
 	long long	 n;
 
-	/* Parameters conf.c does not know yet keep their defaults. */
+	/* Unset or empty: the default (conf.c has the same ones). */
 	if (v == NULL || *v == '\0')
 		return def;
 	if (str_toduration(v, 's', &n) == 0 || str_tonum(v, 0, LLONG_MAX,
@@ -282,7 +282,7 @@ static int
 add_action(struct ctx *c, const struct action *a, int depth)
 {
 	struct action	*na;
-	size_t		 i;
+	size_t		 i, k;
 
 	for (i = 0; i < c->nacts; i++)
 		if (c->acts[i].kind == a->kind && c->acts[i].uid == a->uid &&
@@ -309,6 +309,13 @@ add_action(struct ctx *c, const struct action *a, int depth)
 	i = c->nacts++;
 	plan(c, depth, "-> %s %s", act_name[a->kind], a->target);
 ref:
+	/*
+	 * A recipient refers to each action once, however often its
+	 * expansion names it: so nrefs <= nacts <= capacts.
+	 */
+	for (k = 0; k < c->nrefs; k++)
+		if (c->refs[k] == i)
+			return EX_OK;
 	c->refs[c->nrefs++] = i;
 	return EX_OK;
 }
@@ -1296,15 +1303,27 @@ run(struct ctx *c, struct action *a, int last, struct mail_err *e)
 		return mail_err_set(e, EX_TEMPFAIL, "4.3.0",
 		    "%s: %s is remote; remote delivery needs the queue, which "
 		    "does not exist yet", c->orig, a->target);
+	case A_FILE:
+		/*
+		 * As in Postfix, /dev/null is a target that takes the mail
+		 * and keeps nothing: it is not a regular file, so the mbox
+		 * rules would refuse it.
+		 */
+		if (strcmp(a->target, "/dev/null") == 0) {
+			log_debug("%s: discarded into /dev/null", c->orig);
+			return mail_err_set(e, EX_OK, NULL, "discarded");
+		}
+		break;
 	case A_CMD:
 		log_debug("running |%s as uid %lu", a->target,
 		    (unsigned long)(c->root ? a->uid : geteuid()));
 		return command(c, a, e);
 	default:
-		log_debug("delivering to %s %s as uid %lu", act_name[a->kind],
-		    a->target, (unsigned long)(c->root ? a->uid : geteuid()));
-		return store(c, a, last, e);
+		break;
 	}
+	log_debug("delivering to %s %s as uid %lu", act_name[a->kind],
+	    a->target, (unsigned long)(c->root ? a->uid : geteuid()));
+	return store(c, a, last, e);
 }
 
 static void
