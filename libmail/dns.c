@@ -60,7 +60,7 @@ explain(struct dns_res *r, const char *fmt, ...)
 	char	line[600];
 	va_list	ap;
 
-	if (r->explain == NULL)
+	if (r == NULL || r->explain == NULL)
 		return;
 	va_start(ap, fmt);
 	if (vsnprintf(line, sizeof line, fmt, ap) < 0)
@@ -242,10 +242,13 @@ same_name(const char *a, const char *b)
 	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
-/* dns_parse - the records of one type answering name, CNAMEs followed */
-int
-dns_parse(const unsigned char *ans, int len, const char *name, int type,
-    int (*fn)(const unsigned char *, const unsigned char *,
+/*
+ * parse - dns_parse(), with each CNAME that is followed explained through
+ * r (NULL: silently)
+ */
+static int
+parse(struct dns_res *r, const unsigned char *ans, int len, const char *name,
+    int type, int (*fn)(const unsigned char *, const unsigned char *,
     const unsigned char *, size_t, void *), void *arg)
 {
 	ns_msg	 m;
@@ -274,8 +277,17 @@ dns_parse(const unsigned char *ans, int len, const char *name, int type,
 		}
 		if (!found)
 			break;
-		if (hops == CNAME_MAX)
+		if (hops == CNAME_MAX) {
+			explain(r, "  more than %d CNAMEs from %s: a loop?",
+			    CNAME_MAX, name);
 			return -1;
+		}
+		if (type == ns_t_mx)
+			explain(r, "  %s is an alias: CNAME %s", cur, next);
+		else
+			explain(r, "  %s is an alias: CNAME %s (a mail host "
+			    "should not be one, RFC 2181 10.3; followed)", cur,
+			    next);
 		memcpy(cur, next, sizeof cur);
 	}
 	for (i = 0; i < count; i++) {
@@ -290,6 +302,15 @@ dns_parse(const unsigned char *ans, int len, const char *name, int type,
 		given++;
 	}
 	return given;
+}
+
+/* dns_parse - the records of one type answering name, CNAMEs followed */
+int
+dns_parse(const unsigned char *ans, int len, const char *name, int type,
+    int (*fn)(const unsigned char *, const unsigned char *,
+    const unsigned char *, size_t, void *), void *arg)
+{
+	return parse(NULL, ans, len, name, type, fn, arg);
 }
 
 /* collecting MX records: the best DNS_MX_MAX, by preference */
@@ -413,7 +434,7 @@ dns_host_addr(struct dns_res *r, struct dns_host *h, struct mail_err *e)
 		s.h = h;
 		s.family = types[i] == ns_t_a ? AF_INET : AF_INET6;
 		first = h->naddr;
-		if (dns_parse(ans, len, h->name, types[i], addr_rr, &s) ==
+		if (parse(r, ans, len, h->name, types[i], addr_rr, &s) ==
 		    -1) {
 			temp = 1;
 			snprintf(h->why, sizeof h->why, "%s %s: malformed "
@@ -518,7 +539,7 @@ from_reply(struct dns_res *r, const unsigned char *ans, int len, int flags,
 	if ((s.h = calloc(DNS_MX_MAX, sizeof *s.h)) == NULL)
 		return mail_err_errno(e, errno, "dns");
 	mx->host = s.h;
-	if (dns_parse(ans, len, mx->domain, ns_t_mx, mx_rr, &s) == -1) {
+	if (parse(r, ans, len, mx->domain, ns_t_mx, mx_rr, &s) == -1) {
 		explain(r, "answer: malformed reply; try again later");
 		return mail_err_set(e, EX_TEMPFAIL, "4.4.3", "%s MX: malformed "
 		    "reply from the name server", mx->domain);

@@ -20,13 +20,15 @@
  *  - addresses are checked by addr.c and domains are sent in A-labels:
  *    libcurl's own IDN conversion depends on the locale.
  * Replies from the server are untrusted: a line that is no reply ("2500",
- * "abc") never counts as a success, reply text is cut and its control
- * bytes replaced before it is shown, and credentials never reach the
- * transcript.
+ * "abc"), a multi-line reply whose codes differ or that runs past 1000
+ * lines never counts as a success and closes the connection (BATTERY.md
+ * J-09, J-10), reply text is cut and its control bytes replaced before it
+ * is shown, and credentials never reach the transcript.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -53,6 +55,7 @@
 #define ATTEMPTS_MAX	10	/* connections per group of recipients */
 #define LINE_MAX_SHOWN	998	/* a transcript line is cut here */
 #define SMTP_LINE_MAX	998	/* octets in a line, without CRLF */
+#define REPLY_LINES_MAX	1000	/* lines in one reply (BATTERY J-09) */
 
 /* what one connection came to */
 #define A_DONE		0	/* a transaction happened */
@@ -81,6 +84,10 @@ struct sess {
 	struct reply		 greet, mail, data, final, last;
 	struct reply		*rcpt;		/* nrc of them */
 	int			 mail_sent, got421, malformed;
+	int			 mcode;		/* of a multi-line reply's lines */
+	int			 nlines;	/* lines of the reply so far */
+	char			 proto_err[128]; /* why the peer was cut off */
+	curl_socket_t		 fd;		/* or CURL_SOCKET_BAD */
 	int			 cap_starttls, cap_utf8, cap_size;
 	long long		 size_max;
 	int			 abort_utf8, abort_size;
@@ -293,14 +300,18 @@ big:
 static int
 code_of(const char *d, size_t n, int *more)
 {
-	if (n < 3 || !isdigit((unsigned char)d[0]) || d[0] < '2' ||
+	/*
+	 * RFC 5321's grammar allows "250" alone, but BATTERY J-10 asks for
+	 * a code and its separator: a reply cut after its code is not
+	 * taken for a success.
+	 */
+	if (n < 4 || !isdigit((unsigned char)d[0]) || d[0] < '2' ||
 	    d[0] > '5' || !isdigit((unsigned char)d[1]) ||
 	    !isdigit((unsigned char)d[2]))
 		return -1;
-	if (n > 3 && d[3] != ' ' && d[3] != '-' && d[3] != '\r' &&
-	    d[3] != '\n')
+	if (d[3] != ' ' && d[3] != '-')
 		return -1;
-	*more = n > 3 && d[3] == '-';
+	*more = d[3] == '-';
 	return (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
 }
 
@@ -381,6 +392,27 @@ command_out(struct sess *s, const char *d, size_t n)
 	show(s, "C: %s", l);
 }
 
+/*
+ * cut_off - a reply that breaks the protocol (no reply code, codes that
+ * differ within one reply, a flood of lines): nothing more the server
+ * says counts, and the connection is shut down under libcurl, which would
+ * otherwise wait for a reply line it can parse, or read a flood to its
+ * end.  What was asked gets no answer: its recipients are tried again.
+ */
+static void
+cut_off(struct sess *s, const char *why, const char *l)
+{
+	snprintf(s->proto_err, sizeof s->proto_err, "%s", why);
+	s->malformed = 1;
+	s->last.code = -1;
+	clean(s->last.text, sizeof s->last.text, l, strlen(l));
+	if (strcmp(s->verb, ".") == 0)
+		s->final.code = -1;
+	show(s, "-- protocol error: %s: closing the connection", why);
+	if (s->fd != CURL_SOCKET_BAD)
+		shutdown(s->fd, SHUT_RDWR);
+}
+
 static void
 reply_in(struct sess *s, const char *d, size_t n)
 {
@@ -395,13 +427,26 @@ reply_in(struct sess *s, const char *d, size_t n)
 		s->in_body = 0;
 		memcpy(s->verb, ".", 2);
 	}
+	if (s->proto_err[0] != '\0')
+		return;		/* what was buffered before the cut */
 	show(s, "S: %s", l);
+	if (strcmp(s->verb, "QUIT") == 0)
+		return;		/* all was decided before: a timeout, say */
 	if ((code = code_of(l, strlen(l), &more)) == -1) {
-		s->malformed = 1;
-		s->last.code = -1;
-		clean(s->last.text, sizeof s->last.text, l, strlen(l));
+		cut_off(s, "a line that is no reply", l);
 		return;
 	}
+	if (s->mcode != 0 && code != s->mcode) {
+		cut_off(s, "reply codes differ within one reply", l);
+		return;
+	}
+	if (++s->nlines > REPLY_LINES_MAX) {
+		cut_off(s, "a reply of more than 1000 lines", l);
+		return;
+	}
+	s->mcode = more ? code : 0;
+	if (!more)
+		s->nlines = 0;
 	if (strcmp(s->verb, "EHLO") == 0 && code == 250 && strlen(l) > 4)
 		ehlo_cap(s, l + 4);
 	if (more)
@@ -436,6 +481,8 @@ debug_cb(CURL *h, curl_infotype t, char *d, size_t n, void *arg)
 {
 	struct sess	*s = arg;
 	char		 l[LINE_MAX_SHOWN + 1];
+	const char	*nl;
+	size_t		 k;
 
 	(void)h;
 	switch (t) {
@@ -443,7 +490,14 @@ debug_cb(CURL *h, curl_infotype t, char *d, size_t n, void *arg)
 		command_out(s, d, n);
 		break;
 	case CURLINFO_HEADER_IN:
-		reply_in(s, d, n);
+		/* Mostly one line; several, when a reply floods in. */
+		while (n > 0) {
+			nl = memchr(d, '\n', n);
+			k = nl != NULL ? (size_t)(nl - d) + 1 : n;
+			reply_in(s, d, k);
+			d += k;
+			n -= k;
+		}
 		break;
 	case CURLINFO_DATA_OUT:
 		if (s->o->transcript != NULL)
@@ -459,6 +513,27 @@ debug_cb(CURL *h, curl_infotype t, char *d, size_t n, void *arg)
 		break;
 	}
 	return 0;
+}
+
+/* the connection's socket, so that cut_off() can shut it down */
+static int
+sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	struct sess	*s = arg;
+
+	(void)purpose;
+	s->fd = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+static int
+closesocket_cb(void *arg, curl_socket_t fd)
+{
+	struct sess	*s = arg;
+
+	if (s->fd == fd)
+		s->fd = CURL_SOCKET_BAD;
+	return close(fd);
 }
 
 /* after EHLO (and STARTTLS, AUTH), before MAIL: can this go at all? */
@@ -558,6 +633,12 @@ static void
 conn_reason(const struct sess *s, CURLcode cc, const char *errbuf,
     const char *relay, char *dsn, size_t dsize, char *why, size_t wsize)
 {
+	if (s->proto_err[0] != '\0') {
+		snprintf(dsn, dsize, "4.5.0");
+		snprintf(why, wsize, "%s: protocol error: %s: %s", relay,
+		    s->proto_err, s->last.text);
+		return;
+	}
 	if (s->greet.code >= 400 || s->greet.code == -1) {
 		snprintf(dsn, dsize, "4.4.2");
 		snprintf(why, wsize, "%s refused to talk to me: %s", relay,
@@ -682,6 +763,7 @@ attempt(struct group *g, const char *host, const char *address, int family,
 	memset(&s, 0, sizeof s);
 	s.o = o;
 	s.msg = g->msg;
+	s.fd = CURL_SOCKET_BAD;
 	buf_init(&s.line, LINE_MAX_SHOWN);
 	if ((s.rc = calloc(g->nrc, sizeof *s.rc)) == NULL ||
 	    (s.rcpt = calloc(g->nrc, sizeof *s.rcpt)) == NULL)
@@ -760,6 +842,10 @@ attempt(struct group *g, const char *host, const char *address, int family,
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &s);
 	curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, prereq_cb);
 	curl_easy_setopt(h, CURLOPT_PREREQDATA, &s);
+	curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
+	curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &s);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &s);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
@@ -790,7 +876,8 @@ attempt(struct group *g, const char *host, const char *address, int family,
 		curl_easy_setopt(h, CURLOPT_PASSWORD, pass.s);
 	}
 
-	show(&s, "-- connecting to %s", g->relay);
+	show(&s, "-- connecting to %s%s", g->relay,
+	    wrap ? " (smtps: TLS from the start)" : "");
 	cc = curl_easy_perform(h);
 	if (s.in_body) {
 		/* The body went out, the reply never came. */
@@ -859,6 +946,8 @@ attempt(struct group *g, const char *host, const char *address, int family,
 			by_reply(rc, &s.final, g->relay);
 			continue;
 		}
+		if (s.final.code == 421)
+			continue;	/* not taken: the next host */
 		if (s.final.code >= 400) {
 			by_reply(rc, &s.final, g->relay);
 			continue;

@@ -18,6 +18,9 @@ fakedns_start silent && silent=$FAKEDNS_PORT
 fakedns_start big:1000 && big=$FAKEDNS_PORT
 fakedns_start hex:123481800001000100000000046465737407696e76616c696400000f0001c00c000f00010000003c0004000affff &&
     hostile=$FAKEDNS_PORT
+# M-11: spoofed answers, with a wrong ID or for another question
+fakedns_start spoof:id && spoofid=$FAKEDNS_PORT
+fakedns_start spoof:question && spoofq=$FAKEDNS_PORT
 TAB=$(printf '\t')
 
 test_expect_success 'two MX: sorted by preference' "
@@ -150,6 +153,36 @@ test_expect_success 'an MX target that is a CNAME is followed' "
 	mx-lookup -a $S cname.example.test >out &&
 	printf '10\talias.example.test\t192.0.2.20\n' >want &&
 	test_cmp want out
+"
+
+test_expect_success '--explain shows the CNAME step of an MX target' "
+	mx-lookup --explain -a $S cname.example.test >out &&
+	test_grep '^;  *cname.example.test MX 10 alias.example.test$' out &&
+	test_grep '^;  *alias.example.test is an alias: CNAME mx2.example.test (a mail host should not be one, RFC 2181 10.3; followed)$' out &&
+	test_grep '^;  *alias.example.test A 192.0.2.20$' out &&
+	grep -n . out | grep -e 'is an alias' -e ' A 192.0.2.20' | head -2 >order &&
+	head -1 order | grep -q 'is an alias' &&
+	tail -1 out >last &&
+	printf '10\talias.example.test\t192.0.2.20\n' >want && test_cmp want last
+"
+
+test_expect_success 'M-07: an MX exchange written as an address is a name' "
+	test_expect_code 68 mx-lookup --explain -a $S iplit.example.test >out 2>err &&
+	test_grep '^; question: 127.0.0.2 IN A, 127.0.0.2 IN AAAA$' out &&
+	test_grep '^;  *skip: 127.0.0.2 has no address' out &&
+	! grep -v '^;' out &&
+	test_grep '^5.4.4 no MX host of iplit.example.test has an address' err
+"
+
+test_expect_success 'M-11: answers with a wrong ID or question are ignored' "
+	RES_OPTIONS='timeout:1 attempts:1' &&
+	export RES_OPTIONS &&
+	for p in $spoofid $spoofq; do
+		test_expect_code 75 mx-lookup -s 127.0.0.1:\$p dest.invalid \
+		    >out 2>err &&
+		test_grep '^4.4.3 dest.invalid MX: no answer from the name server (timed out)' err &&
+		! grep -q evil out err || return 1
+	done
 "
 
 test_expect_success 'a U-label domain is asked in A-labels, both shown' "

@@ -104,6 +104,24 @@ static const char r_long[] =
     "7878787878787878787878787878787878787878787878787878787878787878"
     "78787878787878787878787800";
 
+/* s with its line ends made '|', for a TAP diagnostic */
+static const char *
+oneline(char *s)
+{
+	char	*p;
+
+	for (p = s; (p = strchr(p, '\n')) != NULL; )
+		*p = '|';
+	return s;
+}
+
+/* --explain lines, one per line of b */
+static void
+collect(const char *line, void *arg)
+{
+	buf_printf(arg, "%s\n", line);
+}
+
 static size_t
 unhex(const char *hex, unsigned char *out, size_t size)
 {
@@ -286,6 +304,24 @@ main(void)
 	is_str(mx.domain, "xn--bcher-kva.example", "U-labels become A-labels");
 	is_str(mx.udomain, "b\xc3\xbc" "cher.example", "and are kept as given");
 	dns_mx_free(&mx);
+
+	/* --explain says which CNAMEs were followed, and that a loop ends. */
+	buf_reset(&a);
+	dns_set_explain(r, collect, &a);
+	len = unhex(r_cnchain, ans, sizeof ans);
+	dns_mx_reply(r, "dest.invalid", ans, (int)len, 0, &mx, &e);
+	dns_mx_free(&mx);
+	if (!ok(strstr(a.s, "  dest.invalid is an alias: CNAME a.invalid\n") !=
+	    NULL, "the CNAME step is explained"))
+		diag("got: %s", oneline(a.s));
+	buf_reset(&a);
+	len = unhex(r_cnloop, ans, sizeof ans);
+	dns_mx_reply(r, "dest.invalid", ans, (int)len, 0, &mx, &e);
+	dns_mx_free(&mx);
+	if (!ok(strstr(a.s, "  more than 8 CNAMEs from dest.invalid: a loop?\n") !=
+	    NULL, "a CNAME loop is explained"))
+		diag("got: %s", oneline(a.s));
+	dns_set_explain(r, NULL, NULL);
 
 	dns_close(r);
 	ex = dns_open(&r, "localhost:53", &e);
