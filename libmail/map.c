@@ -42,6 +42,7 @@
 
 #include "buf.h"
 #include "exitcode.h"
+#include "log.h"
 #include "map.h"
 #include "str.h"
 
@@ -321,6 +322,16 @@ map_open(struct map **mp, const char *name, int flags, struct mail_err *e)
 	m->nulform = -1;
 	buf_init(&m->key, MAP_VALUE_MAX);
 	*mp = m;
+	/*
+	 * As Postfix does: a table older than its source is used, but said
+	 * so, once per process, so an edit without postmap is noticed.
+	 */
+	if (m->db->refs == 1) {
+		struct mail_err	se;
+
+		if (map_stale(name, &se) == 1)
+			log_warn("%s", se.text);
+	}
 	return EX_OK;
 }
 

@@ -43,7 +43,9 @@ int	 map_names(const char *, char *, size_t, char *, size_t,
 	    struct mail_err *);
 
 /*
- * map_open - open a compiled table read-only.  EX_OK; EX_NOINPUT when it
+ * map_open - open a compiled table read-only.  A table older than its
+ * source is opened all the same, with a warning (log_warn) the first time
+ * a process opens it.  EX_OK; EX_NOINPUT when it
  * does not exist (e->enh 4.3.0: the mail waits for newaliases/postmap);
  * EX_CONFIG for a bad name; EX_TEMPFAIL for other errors.
  */

@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "exitcode.h"
+#include "log.h"
 #include "map.h"
 #include "tap.h"
 
@@ -497,6 +498,17 @@ test_learn_nul(void)
 	buf_free(&v);
 }
 
+static char	warned[1024];
+static int	nwarned;
+
+static void
+warn_hook(int pri, const char *line)
+{
+	(void)pri;
+	snprintf(warned, sizeof warned, "%s", line);
+	nwarned++;
+}
+
 static void
 test_stale(void)
 {
@@ -566,6 +578,24 @@ test_stale(void)
 		utimensat(AT_FDCWD, path("st"), ts, 0);
 		is_int(map_stale(path("st"), &e), 1,
 		    "an edit 1 ns after the build makes it stale");
+	}
+
+	/* Readers are told, once, as Postfix tells them. */
+	{
+		struct map	*m1, *m2;
+
+		warned[0] = '\0';
+		nwarned = 0;
+		log_set_hook(warn_hook);
+		if (map_open(&m1, path("st"), 0, &e) != EX_OK)
+			return (void)ok(0, "open stale: %s", e.text);
+		ok(strstr(warned, "older than its source") != NULL,
+		    "opening a stale table warns: %s", warned);
+		if (map_open(&m2, path("st"), 0, &e) == EX_OK)
+			map_close(m2);
+		is_int(nwarned, 1, "  once per process");
+		map_close(m1);
+		log_set_hook(NULL);
 	}
 }
 
