@@ -160,6 +160,12 @@ static const struct conf_def defs[] = {
 	{ "delay_warning_time", "0h", NULL, 0 },
 	/* Received: headers after which a message is a loop */
 	{ "hopcount_limit", "50", NULL, 0 },
+	/* the queue runner's local delivery program */
+	{ "mda_deliver_program", MAILPATH_BINDIR "/mda-deliver", NULL, 0 },
+	/* the queue runner's SMTP client program */
+	{ "smtp_send_program", MAILPATH_BINDIR "/smtp-send", NULL, 0 },
+	/* remote mail: "smtp", or "error" to bounce it (local only) */
+	{ "default_transport", "smtp", NULL, 0 },
 
 	/* The SMTP server. */
 	/* text after "220 " in the greeting */
@@ -198,6 +204,8 @@ static const struct conf_def defs[] = {
 	{ "smtpd_sasl_failure_delay", "1s", NULL, 0 },
 	/* refuse unknown local recipients at RCPT (asks mda-deliver -n) */
 	{ "smtpd_reject_unlisted_recipient", "no", NULL, 0 },
+	/* submission: the From: header must be the login's as well */
+	{ "smtpd_submission_header_from_check", "no", NULL, 0 },
 
 	/* The SMTP client. */
 	/* none, may, encrypt, verify or secure */

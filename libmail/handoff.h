@@ -22,6 +22,10 @@ struct handoff {
 	int		 fd;		/* the spool file, -1 when none */
 	struct buf	 wbuf;		/* lines on their way to fd */
 	int		 werr;		/* errno of a failed write */
+	/* the recipient check handoff_ops() installs, when not NULL */
+	int		(*rcpt_check)(void *, const struct addr *,
+			    struct mail_err *);
+	void		*rcpt_ctx;
 };
 
 /* handoff_init - a hand-off to argv (kept by reference), spooled in tmpdir */
@@ -29,7 +33,7 @@ void	 handoff_init(struct handoff *, char *const *, const char *);
 
 /*
  * handoff_open - start a message: an unlinked temporary file in tmpdir.
- * EX_OK, or EX_TEMPFAIL/EX_CANTCREAT with e filled.
+ * EX_OK, or EX_TEMPFAIL with e filled (never a permanent failure).
  */
 int	 handoff_open(struct handoff *, struct mail_err *);
 
@@ -48,7 +52,10 @@ int	 handoff_run(struct handoff *, const char *, char *const *, size_t,
 /* handoff_close - drop the spool file */
 void	 handoff_close(struct handoff *);
 
-/* handoff_ops - smtpd_ops that hand every accepted message to h */
+/*
+ * handoff_ops - smtpd_ops that hand every accepted message to h, and
+ * check recipients with h->rcpt_check (called with h->rcpt_ctx).
+ */
 void	 handoff_ops(struct handoff *, struct smtpd_ops *);
 
 #endif

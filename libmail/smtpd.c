@@ -23,6 +23,12 @@
  * so the classic open-relay forms never leave through a local delivery
  * agent that might still honour them.
  *
+ * In the submission role (port 587) MAIL needs AUTH, and the sender must
+ * be one the login owns (smtpd_sender_login_maps, as Postfix's
+ * reject_sender_login_mismatch; by default the login's own addresses);
+ * with smtpd_submission_header_from_check the From: header's addresses
+ * too, checked at the end of the message (Postfix needs a milter).
+ *
  * Replies are collected and written when the engine is about to wait for
  * input, which gives PIPELINING for free.  Clients that pipeline without
  * the PIPELINING extension, or put more commands behind one that must end
@@ -57,6 +63,7 @@
 #include "str.h"
 
 #define IBUF_SIZE	16384
+#define FROM_MAX	8192	/* From: fields kept for the submission check */
 #define OBUF_MAX	65536
 
 /* results of reading */
@@ -95,6 +102,7 @@ struct session {
 	int		 auth;		/* authenticated */
 	char		 authuser[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
 	int		 authfail;
+	struct map	*loginmap;	/* smtpd_sender_login_maps, once opened */
 	int		 tls;		/* STARTTLS done */
 	char		 tlsinfo[128];	/* "TLSv1.3 with cipher ..." */
 
@@ -135,6 +143,9 @@ struct text {
 	int		 too_long, nul, too_big, werr, eod;
 	int		 cr;		/* a CR waits for its LF */
 	int		 bdat;		/* BDAT: no dots, no end-of-data line */
+	int		 infrom;	/* in a From: field (submission check) */
+	int		 nfrom, from_bad;	/* From: fields; too long */
+	struct buf	 from;		/* the From: fields, comma-separated */
 	struct smtpd_env env;
 };
 
@@ -326,6 +337,21 @@ load(struct smtpd_conf *c, const struct mail_conf *cf, struct mail_err *e)
 		return rc;
 	if (ms >= 0)
 		c->auth_failure_delay_ms = ms * 1000;
+	if ((v = conf_get(cf, "myorigin")) != NULL && *v != '\0' &&
+	    str_copy(c->myorigin, sizeof c->myorigin, v) == -1)
+		return mail_err_set(e, EX_CONFIG, NULL, "myorigin: too long");
+	str_lower(c->myorigin);
+	if ((v = conf_get(cf, "smtpd_sender_login_maps")) != NULL &&
+	    *v != '\0' && (c->sender_login_maps = str_dup(v)) == NULL)
+		return mail_err_errno(e, errno, "smtpd_sender_login_maps");
+	if (conf_get(cf, "smtpd_submission_header_from_check") != NULL) {
+		if ((b = conf_get_bool(cf,
+		    "smtpd_submission_header_from_check")) < 0)
+			return mail_err_set(e, EX_CONFIG, NULL,
+			    "smtpd_submission_header_from_check: want yes "
+			    "or no");
+		c->header_from_check = b;
+	}
 	if (c->recipient_limit < 1 || c->hard_error_limit < 1 ||
 	    c->timeout < 1 || c->message_size_limit < 0 ||
 	    c->hopcount_limit < 1 || c->session_timeout < 0)
@@ -354,6 +380,8 @@ smtpd_conf_free(struct smtpd_conf *c)
 	conf_list_free(c->mydestination);
 	conf_list_free(c->relay_domains);
 	free(c->mynetworks);
+	free(c->sender_login_maps);
+	c->sender_login_maps = NULL;
 	c->mydestination = c->relay_domains = NULL;
 	c->mynetworks = NULL;
 	c->nmynetworks = 0;
@@ -563,13 +591,21 @@ readcmd(struct session *s, int discard)
 static void	abandon(struct session *, struct text *);
 
 static void
+textfree(struct text *t)
+{
+	if (t != NULL)
+		buf_free(&t->from);
+	free(t);
+}
+
+static void
 reset(struct session *s)
 {
 	size_t	i;
 
 	if (s->chunk != NULL) {
 		abandon(s, s->chunk);
-		free(s->chunk);
+		textfree(s->chunk);
 		s->chunk = NULL;
 	}
 	for (i = 0; i < s->nrcpt; i++) {
@@ -797,26 +833,90 @@ notify(const char *v)
 	return bits;
 }
 
+/* login_in - is login one of the names in v (n octets, ", " separated)? */
+static int
+login_in(const char *v, size_t n, const char *login)
+{
+	size_t	i = 0, j, ll = strlen(login);
+
+	while (i < n) {
+		while (i < n && (v[i] == ',' || v[i] == ' ' || v[i] == '\t'))
+			i++;
+		for (j = i; j < n && v[j] != ',' && v[j] != ' ' &&
+		    v[j] != '\t'; j++)
+			;
+		if (j - i == ll && ll > 0 && strncasecmp(v + i, login, ll) == 0)
+			return 1;
+		i = j;
+	}
+	return 0;
+}
+
+/* ourdomain - $myorigin or a mydestination domain */
+static int
+ourdomain(struct session *s, const char *d)
+{
+	char *const	origin[] = { (char *)s->conf->myorigin, NULL };
+
+	return inlist(origin, d, 0) || inlist(s->conf->mydestination, d, 0);
+}
+
 /*
- * owned - may the logged-in user send as a?  The user's own name at a
- * local domain, or exactly the address the login is (the null sender
- * too).  smtpd_sender_login_maps will widen this.
+ * owned - may the logged-in user send as a?  1 yes, 0 no, -1 the table
+ * failed (e says why).  The null sender always.  Without
+ * smtpd_sender_login_maps: the login itself when it is an address, else
+ * login@$myorigin and login@ each mydestination domain.  With the table,
+ * as Postfix's reject_sender_login_mismatch: the owners listed under
+ * "local@domain", else "local" (for our own domains), else "@domain";
+ * an address the table does not list is owned by nobody.
  */
 static int
-owned(struct session *s, const struct addr *a)
+owned(struct session *s, const struct addr *a, struct mail_err *e)
 {
-	struct buf	b = BUF_INIT(ADDR_PATH_MAX + 8);
-	int		yes;
+	struct buf	 b = BUF_INIT(ADDR_PATH_MAX + 8), v = BUF_INIT(4096);
+	const char	*key[3];
+	size_t		 klen[3], i, nk = 0;
+	int		 rc = 0;
 
 	if (a->flags & ADDR_NULL)
 		return 1;
-	if (strchr(s->authuser, '@') == NULL)
-		return strcmp(a->local, s->authuser) == 0 &&
-		    inlist(s->conf->mydestination, a->domain, 0);
-	yes = addr_format(a, &b) == 0 && strcasecmp(buf_str(&b),
-	    s->authuser) == 0;
+	if (addr_format(a, &b) == -1) {
+		mail_err_errno(e, errno, "sender");
+		return -1;
+	}
+	if (s->conf->sender_login_maps == NULL) {
+		if (strchr(s->authuser, '@') != NULL)
+			rc = strcasecmp(buf_str(&b), s->authuser) == 0;
+		else
+			rc = strcmp(a->local, s->authuser) == 0 &&
+			    ourdomain(s, a->domain);
+		buf_free(&b);
+		return rc;
+	}
+	if (s->loginmap == NULL && map_open(&s->loginmap,
+	    s->conf->sender_login_maps, MAP_FOLD, e) != EX_OK) {
+		buf_free(&b);
+		return -1;
+	}
+	key[nk] = buf_str(&b);
+	klen[nk++] = b.len;
+	if (ourdomain(s, a->domain)) {
+		key[nk] = a->local;
+		klen[nk++] = strlen(a->local);
+	}
+	key[nk] = strrchr(buf_str(&b), '@');
+	klen[nk] = key[nk] != NULL ? strlen(key[nk]) : 0;
+	if (key[nk] != NULL)
+		nk++;
+	for (i = 0; i < nk; i++) {
+		if ((rc = map_get(s->loginmap, key[i], klen[i], &v, e)) != 0)
+			break;
+	}
+	if (rc == 1)
+		rc = login_in(buf_str(&v), v.len, s->authuser);
 	buf_free(&b);
-	return yes;
+	buf_free(&v);
+	return rc;
 }
 
 static void
@@ -827,7 +927,7 @@ cmd_mail(struct session *s, char *arg)
 	long long	 size = 0;
 	struct addr	 a;
 	struct mail_err	 e;
-	int		 utf8 = 0, body8 = 0, ret;
+	int		 utf8 = 0, body8 = 0, ret, rc;
 
 	if (s->mail) {
 		reply(s, 503, "5.5.1", "Error: nested MAIL command");
@@ -907,9 +1007,16 @@ cmd_mail(struct session *s, char *arg)
 		reply(s, 451, "4.3.0", "Error: out of memory");
 		return;
 	}
-	if (s->conf->submission && !owned(s, &a)) {
-		reject(s, "MAIL", 553, "5.7.1", "<%s>: Sender address rejected: "
-		    "not owned by user %s", buf_str(&s->sender), s->authuser);
+	if (s->conf->submission && (rc = owned(s, &a, &e)) != 1) {
+		if (rc == -1) {
+			log_warn("smtpd_sender_login_maps: %s", e.text);
+			reject(s, "MAIL", 451, "4.3.0", "<%s>: Sender address "
+			    "rejected: Server configuration problem",
+			    buf_str(&s->sender));
+		} else
+			reject(s, "MAIL", 553, "5.7.1", "<%s>: Sender address "
+			    "rejected: not owned by user %s",
+			    buf_str(&s->sender), s->authuser);
 		buf_reset(&s->sender);
 		return;
 	}
@@ -1158,9 +1265,19 @@ received(struct session *s, struct text *t)
 	return 0;
 }
 
-/* header - follow the header section: count hops, drop trace forgeries */
+/* fromcheck - is the From: check on for this message? */
+static int
+fromcheck(const struct session *s)
+{
+	return s->conf->submission && s->conf->header_from_check && s->auth;
+}
+
+/*
+ * header - follow the header section: count hops, drop trace forgeries,
+ * keep the From: fields for the submission check.
+ */
 static void
-header(struct text *t, const char *p, size_t n)
+header(struct session *s, struct text *t, const char *p, size_t n)
 {
 	static const char *const dropped[] = {
 		"return-path", "content-length", NULL
@@ -1168,11 +1285,16 @@ header(struct text *t, const char *p, size_t n)
 	size_t	i, k;
 
 	if (n == 0) {
-		t->header = t->drop = 0;
+		t->header = t->drop = t->infrom = 0;
 		return;
 	}
-	if (p[0] == ' ' || p[0] == '\t')
-		return;		/* continuation: same fate as its field */
+	if (p[0] == ' ' || p[0] == '\t') {
+		/* continuation: same fate as its field */
+		if (t->infrom && buf_add(&t->from, p, n) == -1)
+			t->from_bad = 1;
+		return;
+	}
+	t->infrom = 0;
 	for (i = 0; i < n && p[i] != ':'; i++)
 		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f)
 			break;
@@ -1183,11 +1305,136 @@ header(struct text *t, const char *p, size_t n)
 	}
 	if (i == 8 && strncasecmp(p, "received", 8) == 0)
 		t->hops++;
+	if (i == 4 && strncasecmp(p, "from", 4) == 0 && fromcheck(s)) {
+		t->infrom = 1;
+		t->nfrom++;
+		if ((t->from.len > 0 && buf_addc(&t->from, ',') == -1) ||
+		    buf_add(&t->from, p + 5, n - 5) == -1)
+			t->from_bad = 1;
+	}
 	t->drop = 0;
 	for (k = 0; dropped[k] != NULL; k++)
 		if (strlen(dropped[k]) == i && strncasecmp(p, dropped[k],
 		    i) == 0)
 			t->drop = 1;
+}
+
+/*
+ * nextmailbox - the next address of an RFC 5322 address list (a From:
+ * field body) at *pp, into out (size bytes): the text in <...> when there
+ * is one, else the mailbox with white space and comments left out; group
+ * names ("name:") are skipped.  1 found (out may be empty for an empty
+ * group), 0 at the end, -1 when an address does not fit.
+ */
+static int
+nextmailbox(const char **pp, char *out, size_t size)
+{
+	const char	*p = *pp;
+	size_t		 n = 0, depth;
+	int		 angle = 0, got = 0;
+
+	if (*p == '\0')
+		return 0;
+	for (; *p != '\0'; p++) {
+		if (*p == '(' && !angle) {	/* comment, nested, \ escapes */
+			for (depth = 0; *p != '\0'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '(')
+					depth++;
+				else if (*p == ')' && --depth == 0)
+					break;
+			}
+			if (*p == '\0')
+				break;
+			continue;
+		}
+		if ((*p == ',' || *p == ';') && !angle) {
+			p++;
+			break;
+		}
+		if (*p == ':' && !angle) {	/* a group's display name */
+			n = 0;
+			continue;
+		}
+		if (*p == '<' && !angle) {
+			angle = 1;
+			got = 0;
+			n = 0;
+			continue;
+		}
+		if (*p == '>' && angle) {
+			angle = 0;
+			got = 1;	/* what follows is not the address */
+			continue;
+		}
+		if (got || ((*p == ' ' || *p == '\t') && !angle))
+			continue;
+		if (*p == '"') {	/* quoted string, kept as it is */
+			do {
+				if (n + 2 >= size)
+					return -1;
+				if (*p == '\\' && p[1] != '\0')
+					out[n++] = *p++;
+				out[n++] = *p++;
+			} while (*p != '\0' && *p != '"');
+			if (*p == '\0')
+				break;
+		}
+		if (n + 1 >= size)
+			return -1;
+		out[n++] = *p;
+	}
+	out[n] = '\0';
+	*pp = p;
+	return 1;
+}
+
+/*
+ * from_owned - may the login put these From: fields on a message?  NULL
+ * when every address is the login's; else the reply text (into why).
+ * The check is off unless smtpd_submission_header_from_check = yes.  A
+ * message without From: passes: nothing in it claims an author.
+ */
+static const char *
+from_owned(struct session *s, struct text *t, char *why, size_t size,
+    int *code)
+{
+	char		 m[ADDR_PATH_MAX + 8];
+	const char	*p = buf_str(&t->from);
+	struct addr	 a;
+	struct mail_err	 e;
+	int		 r, rc;
+
+	*code = 550;
+	if (t->from_bad) {
+		snprintf(why, size, "From: header too long to check");
+		return why;
+	}
+	while ((r = nextmailbox(&p, m, sizeof m)) != 0) {
+		if (r == -1 || (m[0] == '\0' ? 0 :
+		    addr_parse_mailbox(m, strlen(m), ADDR_P_UTF8, &a, &e) !=
+		    EX_OK)) {
+			snprintf(why, size, "From: header address not "
+			    "understood");
+			return why;
+		}
+		if (m[0] == '\0')
+			continue;
+		if ((rc = owned(s, &a, &e)) == -1) {
+			log_warn("smtpd_sender_login_maps: %s", e.text);
+			*code = 451;
+			snprintf(why, size, "Server configuration problem");
+			return why;
+		}
+		if (rc == 0) {
+			smtpd_printable(m, strlen(m), m, sizeof m);
+			snprintf(why, size, "<%s>: From: header address not "
+			    "owned by user %s", m, s->authuser);
+			return why;
+		}
+	}
+	return NULL;
 }
 
 /* endline - a complete text line; crlf says it ended in CR LF */
@@ -1204,11 +1451,9 @@ endline(struct session *s, struct text *t, int crlf)
 		return;
 	}
 	t->prev_crlf = crlf;
-	t->size += (long long)n + 2;
-	if (t->overlong) {
+	t->size += (long long)n + 2;	/* feed() counted what it dropped */
+	if (t->overlong)
 		t->too_long = 1;
-		t->size += 1;	/* at least one more octet than kept */
-	}
 	t->overlong = 0;
 	t->len = 0;
 	if (!t->bdat && n >= 2 && p[0] == '.') {
@@ -1221,7 +1466,7 @@ endline(struct session *s, struct text *t, int crlf)
 	    t->size > s->conf->message_size_limit)
 		t->too_big = 1;
 	if (t->header)
-		header(t, p, n);
+		header(s, t, p, n);
 	if (t->too_long || t->nul || t->too_big || t->drop)
 		return;
 	msgline(s, t, p, n);
@@ -1266,8 +1511,11 @@ feed(struct session *s, struct text *t, int c)
 	}
 	if (t->len < SMTPD_TEXT_MAX - 2)
 		t->line[t->len++] = (char)c;
-	else
+	else {
+		/* not kept, but counted: a long line is as big as it is */
 		t->overlong = 1;
+		t->size++;
+	}
 	return RD_OK;
 }
 
@@ -1341,6 +1589,7 @@ begin(struct session *s, int bdat)
 	}
 	t->bdat = bdat;
 	t->header = 1;
+	buf_init(&t->from, FROM_MAX);
 	t->env.qid = s->qid;
 	t->env.sender = buf_str(&s->sender);
 	t->env.rcpt = s->rcpt;
@@ -1358,7 +1607,7 @@ begin(struct session *s, int bdat)
 	    (rc = s->ops->msg_open(s->ops->ctx, &t->env, &e)) != EX_OK) {
 		reply_err(s, exitcode_is_temp(rc) ? 451 : 554, &e);
 		logmsg(s, t, "deferred");
-		free(t);
+		textfree(t);
 		return NULL;
 	}
 	if (received(s, t) == -1)
@@ -1370,8 +1619,10 @@ begin(struct session *s, int bdat)
 static void
 finish(struct session *s, struct text *t)
 {
-	struct mail_err	e;
-	int		rc, code;
+	struct mail_err	 e;
+	char		 w[1024];	/* a From: address and the login */
+	const char	*why;
+	int		 rc, code;
 
 	if (t->cr || t->len > 0)	/* BDAT text need not end in CR LF */
 		endline(s, t, 0);
@@ -1391,6 +1642,13 @@ finish(struct session *s, struct text *t)
 		else
 			reply(s, 451, "4.3.0", "Error: queue file write "
 			    "error: %s", strerror(t->werr));
+		logmsg(s, t, "rejected");
+		return;
+	}
+	if (fromcheck(s) && (why = from_owned(s, t, w, sizeof w, &code)) !=
+	    NULL) {
+		abandon(s, t);
+		reply(s, code, code == 451 ? "4.3.0" : "5.7.1", "%s", why);
 		logmsg(s, t, "rejected");
 		return;
 	}
@@ -1469,7 +1727,7 @@ cmd_data(struct session *s, char *arg, int crlf)
 		lost(s, t, rc);
 	else
 		finish(s, t);
-	free(t);
+	textfree(t);
 out:
 	reset(s);
 }
@@ -1520,7 +1778,7 @@ cmd_bdat(struct session *s, char *arg)
 	finish(s, s->chunk);
 end:
 	if (s->chunk != NULL) {
-		free(s->chunk);
+		textfree(s->chunk);
 		s->chunk = NULL;
 	}
 	reset(s);
@@ -2074,6 +2332,8 @@ smtpd_session(const struct smtpd_conf *conf, const struct smtpd_peer *peer,
 	free(s->orcpt);
 	buf_free(&s->sender);
 	buf_free(&s->out);
+	if (s->loginmap != NULL)
+		map_close(s->loginmap);
 	result = s->result;
 	free(s);
 	return result;

@@ -125,6 +125,10 @@ struct smtpd_conf {
 	int		  tls_auth_only;	/* AUTH only after STARTTLS */
 	long long	  auth_failure_limit;	/* failed AUTHs, then 421 */
 	long long	  auth_failure_delay_ms;	/* pause after each */
+	/* submission: which login owns which sender address */
+	char		  myorigin[ADDR_DOMAIN_MAX + 1];	/* lower case */
+	char		 *sender_login_maps;	/* table name; NULL: the login's own */
+	int		  header_from_check;	/* From: must be owned too */
 };
 
 /* What the engine knows about the connection. */

@@ -27,6 +27,9 @@ start_server busy
 P_busy=$PORT
 start_server limit -c 1
 P_limit=$PORT
+smtp-listen -1 -l 127.0.0.1:0 -C main.cf -o command_time_limit=1s -- \
+    sh -c 'cat >/dev/null; exec sleep 30' >port.slow 2>log.slow &
+test_bg $!
 mkdir -p out.inetd out.v6 out.sd out.u
 chmod 777 out.u
 TCPREMOTEIP=127.0.0.1 $INETD -- smtp-listen -C main.cf -- \
@@ -59,7 +62,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	    >port.u 2>log.u &
 	test_bg $!
 fi
-for f in port.inetd port.pipes port.pipes2 port.v6; do
+for f in port.inetd port.pipes port.pipes2 port.v6 port.slow; do
 	wait_port $f
 done
 wait_port port.two 2
@@ -155,6 +158,17 @@ test_expect_success 'the connection limit: more get 421 4.7.0' '
 	else:
 	    raise SystemExit("the slot never came back")
 	EOP
+'
+
+test_expect_success 'command_time_limit: a hung hand-off is killed, 451 4.4.2' '
+	start=$(date +%s) &&
+	$CHAT "$(head -n 1 port.slow)" "EHLO c\r\n" "MAIL FROM:<a@example.test>\r\n" \
+	    "RCPT TO:<b@example.test>\r\n" "DATA\r\n" "Subject: s\r\n\r\nb\r\n.\r\n" \
+	    "NOOP\r\n" >chat.out &&
+	end=$(date +%s) &&
+	test_grep "^S: 451 4.4.2 sh: command time limit of 1s exceeded" chat.out &&
+	test_grep "^S: 250 2.0.0 Ok" chat.out &&
+	test $((end - start)) -lt 20
 '
 
 test_expect_success 'systemd socket activation: a listening socket in LISTEN_FDS' '

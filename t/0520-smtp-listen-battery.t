@@ -19,6 +19,8 @@ start_server greet -o smtpd_greet_pause=1s
 P_greet=$PORT
 start_server slow -o smtpd_timeout=3s -o smtpd_session_timeout=2s
 P_slow=$PORT
+start_server sub --submission
+P_sub=$PORT
 
 EHLO='EHLO client.remote.invalid\r\n'
 FROM='MAIL FROM:<alice@remote.invalid>\r\n'
@@ -209,6 +211,65 @@ test_expect_success 'B-19 the session deadline bounds a client that keeps talkin
 	EOP
 '
 
+test_expect_success 'B-18 (scaled: 4 MiB, the 4.5 GiB run is nightly) one endless line in DATA: 552, read to the end' '
+	/usr/bin/python3 -c "import sys; sys.stdout.write(\"A\" * (4 << 20) + \"\r\n.\r\n\")" >bigline &&
+	run limits 127.0.0.9 "220 250 250 250 354 552 250" 0 "$EHLO" "$FROM" "$TO" \
+	    "$DATA" -f bigline "NOOP\r\n" &&
+	grep -q "^S: 552 5.3.4 Error: message file too big" chat.out
+'
+
+test_expect_success 'B-18 (scaled) the same as one header line under the size limit: 554 5.6.0' '
+	/usr/bin/python3 -c "import sys; sys.stdout.write(\"X-Big: \" + \"A\" * (1 << 20) + \"\r\n\r\nb\r\n.\r\n\")" >bighdr &&
+	run strict 127.0.0.9 "220 250 250 250 354 554 250" 0 "$EHLO" "$FROM" "$TO" \
+	    "$DATA" -f bighdr "NOOP\r\n" &&
+	grep -q "^S: 554 5.6.0 Error: message text line longer than 1000 octets" chat.out
+'
+
+# E-07 header bombs: (a) is B-18's header line above; memory stays bounded
+# because a line never grows past 1000 octets and fields are not collected.
+test_expect_success 'E-07 (b) 100 000 continuation lines: accepted whole, nothing cut' '
+	/usr/bin/python3 -c "import sys; sys.stdout.write(\"X-A: a\r\n\" + \" b\r\n\" * 100000 + \"\r\nbody\r\n.\r\n\")" >cont &&
+	run strict 127.0.0.9 "220 250 250 250 354 250" 1 "$EHLO" "$FROM" "$TO" \
+	    "$DATA" -f cont &&
+	test "$(grep -c "^ b$" "$(last strict)")" -eq 100000
+'
+
+test_expect_success 'E-07 (c) 20 000 header fields: accepted whole' '
+	/usr/bin/python3 -c "import sys; sys.stdout.write(\"\".join(\"X-H%d: v\r\n\" % i for i in range(20000)) + \"\r\nbody\r\n.\r\n\")" >many &&
+	run strict 127.0.0.9 "220 250 250 250 354 250" 1 "$EHLO" "$FROM" "$TO" \
+	    "$DATA" -f many &&
+	test "$(grep -c "^X-H[0-9]*: v$" "$(last strict)")" -eq 20000
+'
+
+test_expect_success 'E-07 (d) a first line that is a continuation, (e) a line without colon' '
+	ext strict "220 250 250 250 354 250" 1 " continuation without header\r\nno colon here\r\nSubject: s\r\n\r\nb\r\n.\r\n" &&
+	grep -q "^ continuation without header$" "$(last strict)" &&
+	grep -q "^no colon here$" "$(last strict)" &&
+	ext strict "220 250 250 250 354 250" 1 "no colon at all\r\nReturn-Path: <x@y>\r\n\r\nb\r\n.\r\n" &&
+	grep -q "^Return-Path: <x@y>$" "$(last strict)"
+'
+
+test_expect_success 'E-09 8-bit headers without 8BITMIME, broken encoded-words, deep multipart: stored byte for byte' '
+	/usr/bin/python3 - <<-\EOP >mime &&
+	import sys
+	out = b"Subject: gr\xfc\xdfe =?utf-8?B?!!!?= =?utf-8?Q?caf=C3?=\r\n"
+	out += b"From: J\xc3\xbcrgen <j@remote.invalid>\r\nMIME-Version: 1.0\r\n"
+	out += b"Content-Type: multipart/mixed; boundary=b0\r\n\r\n"
+	for i in range(100):
+	    out += b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1)
+	out += b"--b100\r\n\r\n\xff\xfe bytes\r\n.\r\n"
+	sys.stdout.buffer.write(out)
+	EOP
+	run strict 127.0.0.9 "220 250 250 250 354 250" 1 "$EHLO" "$FROM" "$TO" \
+	    "$DATA" -f mime &&
+	/usr/bin/python3 - "$(last strict)" <<-\EOP
+	import sys
+	got = open(sys.argv[1], "rb").read()
+	want = open("mime", "rb").read()[:-3].replace(b"\r\n", b"\n")
+	assert got.endswith(want), "stored message differs from what was sent"
+	EOP
+'
+
 # D family: every form must be refused at RCPT, and the DATA after it too.
 while IFS='|' read -r name rcpt; do
 	test_expect_success "$name: $rcpt refused" "
@@ -228,6 +289,45 @@ D-18 trailing dot|x@remote.invalid.
 D-19 foreign IPv4 literal|x@[198.51.100.7]
 D-19 foreign IPv6 literal|x@[IPv6:2001:db8::1]
 EOF2
+
+test_expect_success 'D-03 a forged local sender does not open the relay' '
+	run strict 127.0.0.9 "220 250 250 554 554" 0 "$EHLO" \
+	    "MAIL FROM:<antispam@mx.example.test>\r\n" \
+	    "RCPT TO:<relaytest@remote.invalid>\r\n" "$DATA"
+'
+
+test_expect_success 'D-04 a sender at our address literal does not open the relay' '
+	run strict 127.0.0.9 "220 250 250 554 554" 0 "$EHLO" \
+	    "MAIL FROM:<antispam@[127.0.0.1]>\r\n" \
+	    "RCPT TO:<relaytest@remote.invalid>\r\n" "$DATA"
+'
+
+test_expect_success 'D-18 <bob@EXAMPLE.TEST.> is local, never relayed' '
+	run strict 127.0.0.9 "220 250 250 250 354 250" 1 "$EHLO" "$FROM" \
+	    "RCPT TO:<bob@EXAMPLE.TEST.>\r\n" "$DATA" "\r\nx\r\n.\r\n" &&
+	grep -qi "^bob@example.test\.\{0,1\}$" "$(last strict).args"
+'
+
+# D-22: port 587 without AUTH; every relay form gets 530 at MAIL already.
+while IFS='|' read -r name rcpt; do
+	test_expect_success "D-22 submission without AUTH, $name: 530" "
+		run sub 127.0.0.9 '220 250 530 503 503' 0 \"\$EHLO\" \
+		    \"\$FROM\" 'RCPT TO:<$rcpt>\r\n' \"\$DATA\" &&
+		grep -q '^S: 530 5.7.0 Authentication required' chat.out
+	"
+done <<'EOF2'
+row 2 plain|relaytest@remote.invalid
+row 6 percent hack|relaytest%remote.invalid@mx.example.test
+row 9 double @|relaytest@remote.invalid@[127.0.0.1]
+row 12 source route|@[127.0.0.1]:relaytest@remote.invalid
+row 15 bang path|remote.invalid!relaytest@[127.0.0.1]
+local user|bob@example.test
+EOF2
+
+test_expect_success 'D-22 submission without AUTH: the null sender too' '
+	run sub 127.0.0.9 "220 250 530 503" 0 "$EHLO" "MAIL FROM:<>\r\n" \
+	    "RCPT TO:<relaytest@remote.invalid>\r\n"
+'
 
 test_expect_success 'D-01 null sender to a remote domain: 554 5.7.1 Relay access denied' '
 	run strict 127.0.0.9 "220 250 250 554 554" 0 "$EHLO" "MAIL FROM:<>\r\n" \

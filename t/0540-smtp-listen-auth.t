@@ -3,7 +3,8 @@
 # with postmap (user -> crypt(3) hash): swaks logs in and relays, wrong
 # passwords are refused, AUTH before TLS gets 538, the -v transcript hides
 # the secrets, and the submission role (--submission) wants AUTH and the
-# user's own sender address.
+# user's own sender address, or what smtpd_sender_login_maps gives it,
+# and with smtpd_submission_header_from_check the From: header too.
 . "$top_srcdir/t/test-lib.sh"
 . "$FIXTURES/smtpd/lib.sh"
 
@@ -19,6 +20,13 @@ P_auth=$PORT
 # shellcheck disable=SC2086
 start_server sub --submission $TLSOPT $AUTHOPT
 P_sub=$PORT
+printf "sales@example.test alice, bob\n@shared.test alice\n" >logins
+postmap logins
+# shellcheck disable=SC2086
+start_server subm --submission $TLSOPT $AUTHOPT \
+    -o smtpd_sender_login_maps=hash:$TRASH/logins \
+    -o smtpd_submission_header_from_check=yes
+P_subm=$PORT
 
 test_expect_success 'swaks: AUTH PLAIN after STARTTLS, then relaying' '
 	swaks --tls -a PLAIN -au alice -ap alicepw --server 127.0.0.1:$P_auth \
@@ -86,6 +94,63 @@ test_expect_success 'submission: alice sends as herself to anywhere' '
 	    --from alice@example.test --to friend@remote.invalid >swaks.out 2>&1 &&
 	grep -q "250 2.0.0 Ok: queued as" swaks.out &&
 	grep -qx friend@remote.invalid "$(last sub).args"
+'
+
+test_expect_success 'C-06 smtpd_sender_login_maps: alice sends as sales@ and @shared.test' '
+	swaks --tls -a PLAIN -au alice -ap alicepw --server 127.0.0.1:$P_subm \
+	    --from sales@example.test --to friend@remote.invalid \
+	    --header "From: Sales <sales@example.test>" >swaks.out 2>&1 &&
+	grep -q "250 2.0.0 Ok: queued as" swaks.out &&
+	grep -qx sales@example.test "$(last subm).args" &&
+	swaks --tls -a LOGIN -au alice -ap alicepw --server 127.0.0.1:$P_subm \
+	    --from x@shared.test --to friend@remote.invalid \
+	    --header "From: x@shared.test" >swaks.out 2>&1 &&
+	grep -q "250 2.0.0 Ok: queued as" swaks.out
+'
+
+test_expect_success 'C-06 with the table: alice@example.test is not listed, so nobody owns it' '
+	before=$(nmsg subm) &&
+	! swaks --tls -a PLAIN -au alice -ap alicepw --server 127.0.0.1:$P_subm \
+	    --from alice@example.test --to friend@remote.invalid >swaks.out 2>&1 &&
+	grep -q "553 5.7.1 <alice@example.test>: Sender address rejected: not owned by user alice" swaks.out &&
+	test "$(nmsg subm)" -eq "$before"
+'
+
+test_expect_success 'From: check: right envelope, forged From: gets 550 5.7.1, nothing handed off' '
+	before=$(nmsg subm) &&
+	! swaks --tls -a PLAIN -au alice -ap alicepw --server 127.0.0.1:$P_subm \
+	    --from sales@example.test --to friend@remote.invalid \
+	    --header "From: The Boss <boss@example.test>" >swaks.out 2>&1 &&
+	grep -q "550 5.7.1 <boss@example.test>: From: header address not owned by user alice" swaks.out &&
+	test "$(nmsg subm)" -eq "$before"
+'
+
+test_expect_success 'From: check: smtplib over STARTTLS, a From: list with one foreign address' '
+	cat >sub.py <<-\EOF &&
+	import smtplib, ssl, sys
+	ctx = ssl.create_default_context(cafile="ca.pem")
+	ctx.check_hostname = False  # 127.0.0.1; the chain is still verified
+	s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), local_hostname="mua.test")
+	s.starttls(context=ctx)
+	s.login("alice", "alicepw")
+	for frm in sys.argv[2:]:
+	    msg = "From: %s\r\nSubject: t\r\n\r\nhi\r\n" % frm
+	    try:
+	        s.sendmail("sales@example.test", ["friend@remote.invalid"], msg)
+	        print("accepted", frm)
+	    except smtplib.SMTPDataError as e:
+	        print(e.smtp_code, e.smtp_error.decode())
+	s.quit()
+	EOF
+	before=$(nmsg subm) &&
+	/usr/bin/python3 sub.py $P_subm "sales@example.test, x@shared.test" \
+	    "sales@example.test, bob@example.test" >py.out &&
+	cat >expect <<-\EOF &&
+	accepted sales@example.test, x@shared.test
+	550 5.7.1 <bob@example.test>: From: header address not owned by user alice
+	EOF
+	test_cmp expect py.out &&
+	test "$(nmsg subm)" -eq $((before + 1))
 '
 
 test_expect_success 'AUTH enabled without a table is a configuration error' '

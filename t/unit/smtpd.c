@@ -19,6 +19,7 @@
 #include "exitcode.h"
 #include "handoff.h"
 #include "log.h"
+#include "map.h"
 #include "netaddr.h"
 #include "smtpd.h"
 #include "tap.h"
@@ -60,6 +61,10 @@ struct sink {
 #define T_AUTH		0x800	/* AUTH offered: alice/alicepw */
 #define T_PLAINAUTH	0x1000	/* smtpd_tls_auth_only = no */
 #define T_TAIL		0x2000	/* the message ends with body */
+#define T_LOGINMAP	0x4000	/* smtpd_sender_login_maps = loginmap */
+#define T_FROMCHK	0x8000	/* smtpd_submission_header_from_check */
+
+static char loginmap[256];	/* the table T_LOGINMAP names, made in main */
 
 static struct buf dsn = BUF_INIT(4096);	/* DSN data of the last message */
 
@@ -452,6 +457,84 @@ static const struct tcase cases[] = {
 	    "553 5.7.1 <bob@example.test>: Sender address rejected: not "
 	    "owned by user alice", NULL, NULL },
 
+	/* smtpd_sender_login_maps; the default owners without it */
+#define SUBAUTH	EHLO, S("AUTH PLAIN " PLAIN_ALICE "\r\n")
+	{ "submission: the default owners are login@ myorigin and "
+	    "mydestination", T_SUBMIT | T_AUTH | T_PLAINAUTH, { SUBAUTH,
+	    S("MAIL FROM:<alice@example.net>\r\n"), S("RSET\r\n"),
+	    S("MAIL FROM:<alice@mx.example.test>\r\n"), S("RSET\r\n"),
+	    S("MAIL FROM:<>\r\n"), S("RSET\r\n"),
+	    S("MAIL FROM:<alice@relay.test>\r\n"),
+	    S("MAIL FROM:<alicex@example.test>\r\n"), END },
+	    "220 250 235 250 250 250 250 250 250 553 553", 0,
+	    "553 5.7.1 <alice@relay.test>: Sender address rejected: not "
+	    "owned by user alice", NULL, NULL },
+	{ "C-06 smtpd_sender_login_maps: address, local part, @domain",
+	    T_SUBMIT | T_AUTH | T_PLAINAUTH | T_LOGINMAP, { SUBAUTH,
+	    S("MAIL FROM:<Sales@Example.TEST>\r\n"), S("RSET\r\n"),
+	    S("MAIL FROM:<info@example.org>\r\n"), S("RSET\r\n"),
+	    S("MAIL FROM:<anyone@shared.test>\r\n"), S("RSET\r\n"),
+	    S("MAIL FROM:<carol@example.test>\r\n"),
+	    S("MAIL FROM:<info@remote.invalid>\r\n"),
+	    S("MAIL FROM:<alice@example.net>\r\n"),
+	    S("MAIL FROM:<alice@example.test>\r\n"), END },
+	    "220 250 235 250 250 250 250 250 250 553 553 553 250", 0,
+	    "553 5.7.1 <carol@example.test>: Sender address rejected: not "
+	    "owned by user alice", NULL, NULL },
+
+	/* smtpd_submission_header_from_check */
+#define SUBTX	SUBAUTH, S("MAIL FROM:<alice@example.test>\r\n"), \
+		    S("RCPT TO:<x@remote.invalid>\r\n"), DATA
+	{ "From: check: the login's own address passes", T_SUBMIT | T_AUTH |
+	    T_PLAINAUTH | T_FROMCHK, { SUBTX,
+	    S("From: \"Smith, Alice\" <alice@example.test> (Bob "
+	    "<bob@example.test>)\r\nSubject: s\r\n\r\nb\r\n.\r\n"), END },
+	    "220 250 235 250 250 354 250", 1, NULL, NULL, NULL },
+	{ "From: check: another user's address gets 550 5.7.1", T_SUBMIT |
+	    T_AUTH | T_PLAINAUTH | T_FROMCHK, { SUBTX,
+	    S("From: Bob <bob@example.test>\r\n\r\nb\r\n.\r\n"),
+	    S("NOOP\r\n"), END }, "220 250 235 250 250 354 550 250", 0,
+	    "550 5.7.1 <bob@example.test>: From: header address not owned "
+	    "by user alice", NULL, NULL },
+	{ "From: check: every address of the list, and of every From:",
+	    T_SUBMIT | T_AUTH | T_PLAINAUTH | T_FROMCHK, { SUBTX,
+	    S("From: alice@example.test\r\nFrom: us: alice@example.net,\r\n"
+	    "  bob@example.test;\r\n\r\nb\r\n.\r\n"), END },
+	    "220 250 235 250 250 354 550", 0,
+	    "550 5.7.1 <bob@example.test>: From: header address not owned "
+	    "by user alice", NULL, NULL },
+	{ "From: check: empty groups and no From: pass", T_SUBMIT | T_AUTH |
+	    T_PLAINAUTH | T_FROMCHK, { SUBTX,
+	    S("From: undisclosed:;, alice@example.net\r\n\r\nb\r\n.\r\n"),
+	    S("MAIL FROM:<alice@example.test>\r\n"),
+	    S("RCPT TO:<x@remote.invalid>\r\n"), DATA,
+	    S("Subject: no from\r\n\r\nb\r\n.\r\n"), END },
+	    "220 250 235 250 250 354 250 250 250 354 250", 2, NULL, NULL,
+	    NULL },
+	{ "From: check: an address that does not parse gets 550", T_SUBMIT |
+	    T_AUTH | T_PLAINAUTH | T_FROMCHK, { SUBTX,
+	    S("From: <alice@@example.test>\r\n\r\nb\r\n.\r\n"), END },
+	    "220 250 235 250 250 354 550", 0,
+	    "550 5.7.1 From: header address not understood", NULL, NULL },
+	{ "From: check: a From: in the body does not count", T_SUBMIT |
+	    T_AUTH | T_PLAINAUTH | T_FROMCHK, { SUBTX,
+	    S("Subject: s\r\n\r\nFrom: bob@example.test\r\n.\r\n"), END },
+	    "220 250 235 250 250 354 250", 1, NULL, NULL, NULL },
+	{ "From: check: with the login table, over BDAT", T_SUBMIT | T_AUTH |
+	    T_PLAINAUTH | T_FROMCHK | T_LOGINMAP, { SUBAUTH,
+	    S("MAIL FROM:<alice@example.test>\r\n"),
+	    S("RCPT TO:<x@remote.invalid>\r\n"),
+	    S("BDAT 32 LAST\r\nFrom: x@shared.test\r\nFrom: a@b\r\n"),
+	    S("MAIL FROM:<alice@example.test>\r\n"),
+	    S("RCPT TO:<x@remote.invalid>\r\n"),
+	    S("BDAT 31 LAST\r\nFrom: sales@example.test\r\n\r\nb\r\n"), END },
+	    "220 250 235 250 250 550 250 250 250", 1,
+	    "550 5.7.1 <a@b>: From: header address not owned by user alice",
+	    NULL, NULL },
+	{ "From: check off by default", T_SUBMIT | T_AUTH | T_PLAINAUTH,
+	    { SUBTX, S("From: bob@example.test\r\n\r\nb\r\n.\r\n"), END },
+	    "220 250 235 250 250 354 250", 1, NULL, NULL, NULL },
+
 	/* CHUNKING (RFC 3030) */
 	{ "BDAT in two chunks", T_TAIL, { EHLO, FROM, TO,
 	    S("BDAT 12\r\nSubject: b\r\n"), S("BDAT 8 LAST\r\n\r\nbody\r\n"),
@@ -675,6 +758,11 @@ setup(struct smtpd_conf *c, struct smtpd_peer *peer, int flags)
 		c->hopcount_limit = 3;
 	if (flags & T_PLAINAUTH)
 		c->tls_auth_only = 0;
+	if (flags & T_LOGINMAP)
+		c->sender_login_maps = loginmap;
+	if (flags & T_FROMCHK)
+		c->header_from_check = 1;
+	snprintf(c->myorigin, sizeof c->myorigin, "example.net");
 	c->auth_failure_delay_ms = 0;
 	memset(peer, 0, sizeof *peer);
 	netaddr_parse(flags & T_TRUSTED ? "127.0.0.1" : "192.0.2.9",
@@ -952,6 +1040,27 @@ transcript(void)
 }
 
 /* the hand-off to a real command */
+/* nocommand - a command that cannot be started is a temporary failure */
+static void
+nocommand(void)
+{
+	char		*argv[] = { "/nonexistent/hand-off", NULL };
+	struct handoff	 h;
+	struct mail_err	 e;
+	char		*rcpt[] = { "bob@example.test" };
+
+	handoff_init(&h, argv, ".");
+	is_int(handoff_open(&h, &e), EX_OK, "hand-off spool opened");
+	handoff_line(&h, "Subject: x", 10);
+	is_int(handoff_run(&h, "a@b.test", rcpt, 1, &e), EX_CONFIG,
+	    "a command that does not exist: EX_CONFIG");
+	is_str(e.enh, "4.3.5", "  with 4.3.5");
+	is_str(e.text, "cannot run /nonexistent/hand-off: No such file or "
+	    "directory", "  and the reason");
+	handoff_close(&h);
+	buf_free(&h.wbuf);
+}
+
 static void
 handoff(void)
 {
@@ -976,6 +1085,11 @@ handoff(void)
 		{ "kill -9 $$", "451 4.3.0 sh: killed by signal 9" },
 		{ "printf '4.3.0 a\\033[31mb\\r\\n' >&2; exit 75",
 		    "451 4.3.0 a?[31mb?" },
+		/* posix_spawn: only fds 0-2 reach the command */
+		{ "for fd in 3 4 5 6 7 8 9; do test -e /proc/$$/fd/$fd && "
+		    "{ echo \"5.0.0 fd $fd open\" >&2; exit 69; }; done; "
+		    "test -t 1 && exit 69; cat >/dev/null; echo x",
+		    "250 2.0.0 Ok" },
 	};
 	static const struct seg seg[] = { EHLO,
 	    S("MAIL FROM:<alice@remote.invalid>\r\n"),
@@ -1038,17 +1152,56 @@ handoff(void)
 	unlink("handoff.out");
 	unlink("handoff.args");
 	buf_free(&file);
+	nocommand();
+}
+
+/* mkloginmap - the table T_LOGINMAP names, in a fresh directory */
+static void
+mkloginmap(char *dir)
+{
+	static const char *const kv[][2] = {
+		{ "alice@example.test", "alice" },
+		{ "sales@example.test", "bob, ALICE" },
+		{ "carol@example.test", "carol" },
+		{ "info", "alice" },
+		{ "@shared.test", "carol alice" },
+	};
+	struct map_build	*mb;
+	struct mail_err		 e;
+	size_t			 i;
+	int			 rc;
+
+	snprintf(loginmap, sizeof loginmap, "hash:%s/logins", dir);
+	rc = map_build_begin(&mb, loginmap, 8, 0, 0600, &e);
+	for (i = 0; rc == EX_OK && i < sizeof kv / sizeof kv[0]; i++)
+		if (map_build_put(mb, kv[i][0], strlen(kv[i][0]), kv[i][1],
+		    strlen(kv[i][1]), MAP_PUT_FIRST, &e) == -1)
+			rc = EX_SOFTWARE;
+	if (rc == EX_OK)
+		rc = map_build_commit(mb, &e);
+	else
+		map_build_abort(mb);
+	if (!ok(rc == EX_OK, "login table built"))
+		diag("%s", e.text);
 }
 
 int
 main(void)
 {
+	char	dir[] = "/tmp/smtpd-test.XXXXXX", path[300];
+
 	log_open("smtpd-test", 0);	/* no output from the engine's log */
+	if (mkdtemp(dir) == NULL)
+		return 99;
+	mkloginmap(dir);
 	table();
 	lengths();
 	transcript();
 	dsnkept();
 	handoff();
 	buf_free(&dsn);
+	snprintf(path, sizeof path, "%s/logins.tdb", dir);
+	unlink(path);
+	rmdir(dir);
 	return tap_done();
 }

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * listen - the server around the smtpd engine: settings, TLS key, AUTH
+ * table and recipient check from main.cf; listening sockets from -l or
+ * from systemd (sd_listen_fds(3) without libsystemd); root given up
+ * before the first byte is read; then one session on fds 0/1 or an
+ * accept loop with a process per connection.
+ *
+ * It trusts the configuration and the command line (whoever starts it
+ * chose them), and nothing a client sends: that goes to the engine.  The
+ * peer address comes from getpeername(); the environment is consulted
+ * only when the session's fd is not a socket, where the environment's
+ * setter controls the whole session anyway (BATTERY.md D-21).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "exitcode.h"
+#include "handoff.h"
+#include "listen.h"
+#include "local.h"
+#include "log.h"
+#include "netaddr.h"
+#include "smtpd.h"
+#include "str.h"
+#include "tls.h"
+
+/* Everything a session needs, set up once before the first fork. */
+struct server {
+	struct smtpd_conf	 sconf;
+	struct tls_server	*tls;
+	struct smtpd_authtab	 authtab;
+	struct mail_conf	*rcptconf;	/* for the recipient check */
+	char *const		*command;
+	long long		 time_limit;	/* command_time_limit, s */
+};
+
+static volatile sig_atomic_t	gotchld;
+
+static void
+trace(void *ctx, int dir, const char *p, size_t n)
+{
+	log_debug("%c: %.*s", dir, (int)n, p);
+}
+
+static void
+noreport(void *ctx, const char *rcpt, const struct mail_err *e)
+{
+}
+
+/*
+ * known - the recipient check: mda-deliver's own expansion (canonical
+ * maps, aliases, users, .forward), planned but not carried out.  Only a
+ * definite "no such user" refuses the recipient; anything else is left
+ * to the hand-off.
+ */
+static int
+known(void *ctx, const struct addr *a, struct mail_err *e)
+{
+	struct server	*sv = ctx;
+	struct buf	 b = BUF_INIT(ADDR_PATH_MAX + 8);
+	char		*v[2];
+	int		 rc;
+
+	if (addr_format(a, &b) == -1)
+		return EX_OK;
+	v[0] = b.s;
+	v[1] = NULL;
+	rc = local_deliver(sv->rcptconf, "", v, 1, "", 0, LOCAL_DRYRUN, NULL,
+	    noreport, NULL, e);
+	buf_free(&b);
+	if (rc != EX_OK && rc != EX_NOUSER)
+		log_info("recipient check for %s: %s %s", v[0], e->enh,
+		    e->text);
+	return rc == EX_NOUSER ? EX_NOUSER : EX_OK;
+}
+
+/* listen_peer - who is on the other end of fd */
+void
+listen_peer(int fd, struct smtpd_peer *peer)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof ss;
+	const char		*env[] = { "TCPREMOTEIP", "REMOTE_ADDR",
+	    "REMOTE_HOST" }, *v;
+	size_t			 i;
+
+	memset(peer, 0, sizeof *peer);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		netaddr_from_sockaddr((struct sockaddr *)&ss, len,
+		    &peer->addr);
+		len = sizeof ss;
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			netaddr_from_sockaddr((struct sockaddr *)&ss, len,
+			    &peer->local);
+		return;
+	}
+	for (i = 0; i < sizeof env / sizeof env[0]; i++)
+		if ((v = getenv(env[i])) != NULL &&
+		    netaddr_parse(v, &peer->addr) == 0)
+			break;
+	if ((v = getenv("TCPLOCALIP")) != NULL)
+		netaddr_parse(v, &peer->local);
+}
+
+/* serve - one session on rfd/wfd; its EX_* result */
+static int
+serve(struct server *sv, int rfd, int wfd)
+{
+	struct smtpd_peer	 peer;
+	struct smtpd_fdio	 f;
+	struct smtpd_io		 io;
+	struct smtpd_ops	 ops;
+	struct handoff		 h;
+	int			 rc;
+
+	listen_peer(rfd, &peer);
+	smtpd_fd_io(&f, rfd, wfd, (int)sv->sconf.timeout * 1000, &io);
+	memset(&ops, 0, sizeof ops);
+	handoff_init(&h, sv->command, getenv("TMPDIR"));
+	h.timeout = sv->time_limit;
+	if (sv->rcptconf != NULL) {
+		h.rcpt_check = known;
+		h.rcpt_ctx = sv;
+	}
+	handoff_ops(&h, &ops);
+	ops.trace = trace;
+	if (sv->tls != NULL) {
+		ops.tls_ctx = sv->tls;
+		ops.starttls = tls_server_starttls;
+	}
+	if (sv->authtab.name != NULL) {
+		ops.auth_ctx = &sv->authtab;
+		ops.auth = smtpd_auth_table;
+	}
+	rc = smtpd_session(&sv->sconf, &peer, &io, &ops);
+	handoff_close(&h);
+	buf_free(&h.wbuf);
+	return rc;
+}
+
+/* serve_fd - listen_loop's callback: one connected socket */
+static int
+serve_fd(void *ctx, int fd)
+{
+	return serve(ctx, fd, fd);
+}
+
+/* listen_sd_fds - sockets from systemd */
+int
+listen_sd_fds(void)
+{
+	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	long long	 p, n = 0;
+	int		 fd;
+
+	if (pid != NULL && fds != NULL &&
+	    str_tonum(pid, 1, 0x7fffffff, &p) == 0 && p == getpid() &&
+	    str_tonum(fds, 0, LISTEN_MAX, &n) == 0) {
+		for (fd = LISTEN_SD_START; fd < LISTEN_SD_START + n; fd++)
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	} else
+		n = 0;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (int)n;
+}
+
+static int
+is_listener(int fd)
+{
+	int		v = 0;
+	socklen_t	len = sizeof v;
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
+}
+
+static void
+onchld(int sig)
+{
+	gotchld = 1;
+}
+
+/* toomany - tell a connection over the limit, and close it */
+static void
+toomany(int fd, const char *host, long long nchild)
+{
+	char	msg[300];
+	int	n;
+
+	n = snprintf(msg, sizeof msg, "421 4.7.0 %s Error: too many "
+	    "connections\r\n", host);
+	if (n > 0 && (size_t)n < sizeof msg && write(fd, msg, (size_t)n) == -1)
+		log_warn("write: %s", strerror(errno));
+	log_info("too many connections: %lld", nchild);
+	close(fd);
+}
+
+/* listen_loop - accept forever, a child per connection */
+int
+listen_loop(const int *lfd, size_t nl, long long limit, const char *host,
+    int (*fn)(void *, int), void *ctx, struct mail_err *e)
+{
+	struct pollfd		 pfd[LISTEN_MAX];
+	struct sigaction	 sa;
+	long long		 nchild = 0;
+	size_t			 i, k;
+	int			 fd, status;
+	pid_t			 pid;
+
+	if (nl == 0 || nl > LISTEN_MAX)
+		return mail_err_set(e, EX_SOFTWARE, NULL, "listen_loop: "
+		    "%zu listeners", nl);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onchld;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);	/* no SA_RESTART: poll wakes up */
+	for (i = 0; i < nl; i++) {
+		pfd[i].fd = lfd[i];
+		pfd[i].events = POLLIN;
+	}
+	for (;;) {
+		gotchld = 0;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			nchild--;
+		if (poll(pfd, (nfds_t)nl, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return mail_err_errno(e, errno, "poll");
+		}
+		for (i = 0; i < nl; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			if ((fd = accept4(lfd[i], NULL, NULL,
+			    SOCK_CLOEXEC)) == -1)
+				continue;
+			if (nchild >= limit) {
+				toomany(fd, host, nchild);
+				continue;
+			}
+			if ((pid = fork()) == -1) {
+				log_warn("fork: %s", strerror(errno));
+				close(fd);
+				continue;
+			}
+			if (pid == 0) {
+				signal(SIGCHLD, SIG_DFL);
+				for (k = 0; k < nl; k++)
+					close(lfd[k]);
+				_exit(fn(ctx, fd));
+			}
+			nchild++;
+			close(fd);
+		}
+	}
+}
+
+/* listen_drop - become user */
+int
+listen_drop(const char *user, struct mail_err *e)
+{
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL)
+		return mail_err_set(e, EX_OSERR, NULL, "-u %s: no such user",
+		    user);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1 ||
+	    getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+	    getgid() != pw->pw_gid)
+		return mail_err_set(e, EX_OSERR, NULL, "cannot become %s: %s",
+		    user, strerror(errno));
+	return EX_OK;
+}
+
+/* setup - the engine's settings, the TLS key, the AUTH table, from cf */
+static int
+setup(struct server *sv, struct mail_conf *cf, struct mail_err *e)
+{
+	const char	*cert, *key, *level, *m;
+	long long	 t;
+	int		 rc;
+
+	if ((rc = smtpd_conf_load(&sv->sconf, cf, e)) != EX_OK)
+		return rc;
+	/* The key is read now, before -u takes root away. */
+	cert = conf_get(cf, "smtpd_tls_cert_file");
+	key = conf_get(cf, "smtpd_tls_key_file");
+	level = conf_get(cf, "smtpd_tls_security_level");
+	if (cert != NULL && *cert != '\0' &&
+	    (level == NULL || strcmp(level, "none") != 0) &&
+	    (rc = tls_server_new(&sv->tls, cert, key != NULL && *key != '\0' ?
+	    key : cert, e)) != EX_OK)
+		return rc;
+	if (conf_get_bool(cf, "smtpd_sasl_auth_enable") == 1) {
+		m = conf_get(cf, "smtpd_sasl_user_maps");
+		if (m == NULL || *m == '\0')
+			return mail_err_set(e, EX_CONFIG, NULL,
+			    "smtpd_sasl_auth_enable = yes needs "
+			    "smtpd_sasl_user_maps (user -> crypt(3) hash)");
+		if ((sv->authtab.name = str_dup(m)) == NULL)
+			return mail_err_errno(e, errno, "smtpd_sasl_user_maps");
+	}
+	if (conf_get(cf, "smtpd_reject_unlisted_recipient") != NULL &&
+	    conf_get_bool(cf, "smtpd_reject_unlisted_recipient") == 1)
+		sv->rcptconf = cf;	/* local_deliver() reads it per RCPT */
+	/* the hand-off is a command delivery: Postfix's pipe(8) limit */
+	sv->time_limit = 1000;
+	if ((rc = conf_get_time(cf, "command_time_limit", 's', &t, e)) != EX_OK)
+		return rc;
+	sv->time_limit = t;
+	return EX_OK;
+}
+
+/* server_free - what setup() and the sockets took */
+static void
+server_free(struct server *sv, const int *lfd, size_t nl)
+{
+	size_t	i;
+
+	for (i = 0; i < nl; i++)
+		close(lfd[i]);
+	smtpd_conf_free(&sv->sconf);
+	if (sv->tls != NULL)
+		tls_server_free(sv->tls);
+	smtpd_authtab_close(&sv->authtab);
+	free((char *)sv->authtab.name);
+	memset(sv, 0, sizeof *sv);
+}
+
+/* run - listen_run once the server is set up */
+static int
+run(struct server *sv, const struct listen_opts *o, int *lfd, size_t *nl,
+    struct mail_err *e)
+{
+	size_t	i;
+	int	fd, nsd, rc;
+
+	for (i = 0; i < o->naddr; i++) {
+		if (*nl == LISTEN_MAX)
+			return mail_err_set(e, EX_USAGE, NULL, "more than %d "
+			    "listening sockets", LISTEN_MAX);
+		if ((lfd[*nl] = netaddr_listen(o->addr[i], 128, e)) == -1)
+			return e->ex;
+		(*nl)++;
+	}
+	nsd = listen_sd_fds();
+	for (fd = LISTEN_SD_START; fd < LISTEN_SD_START + nsd; fd++) {
+		if (!is_listener(fd)) {
+			/* systemd Accept=yes with the connection on fd 3 */
+			if (o->user != NULL &&
+			    (rc = listen_drop(o->user, e)) != EX_OK)
+				return rc;
+			return serve(sv, fd, fd);
+		}
+		if (*nl == LISTEN_MAX)
+			return mail_err_set(e, EX_USAGE, NULL, "more than %d "
+			    "listening sockets", LISTEN_MAX);
+		lfd[(*nl)++] = fd;
+	}
+	if (o->user != NULL && (rc = listen_drop(o->user, e)) != EX_OK)
+		return rc;
+	if (*nl == 0)
+		return serve(sv, 0, 1);
+	if (o->ready != NULL)
+		o->ready(o->ready_ctx, lfd, *nl);
+	return listen_loop(lfd, *nl, o->limit, sv->sconf.myhostname,
+	    serve_fd, sv, e);
+}
+
+/* listen_run - smtp-listen after its options */
+int
+listen_run(struct mail_conf *cf, const struct listen_opts *o,
+    struct mail_err *e)
+{
+	struct server	 sv;
+	int		 lfd[LISTEN_MAX], rc;
+	size_t		 nl = 0;
+
+	memset(&sv, 0, sizeof sv);
+	sv.command = o->command;
+	if ((rc = setup(&sv, cf, e)) == EX_OK) {
+		sv.sconf.submission = o->submission;
+		rc = run(&sv, o, lfd, &nl, e);
+	}
+	server_free(&sv, lfd, nl);
+	return rc;
+}
