@@ -1,0 +1,614 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * qrun - deliver what waits in the queue, through the other programs of
+ * the path under the hand-off contract (DESIGN.md): the message on stdin
+ * (the queue file itself, positioned at the message), the envelope as
+ * arguments, the result as a sysexits code with the reason on the first
+ * line of stderr.  mda-deliver gets one recipient per run, so each has
+ * its own result; smtp-send gets all remote recipients of a message at
+ * once and prints one result line per recipient.
+ *
+ * A recipient's state is written to the queue file (queue_update) before
+ * the next message is looked at; a crash between a delivery and that
+ * write means the recipient is tried again (at least once, never lost).
+ *
+ * Trusts the queue file only after queue.c checked it; trusts the
+ * children's output only as far as it parses (an unknown line is ignored,
+ * a missing one makes the recipient deferred).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "log.h"
+#include "qrun.h"
+#include "queue.h"
+#include "str.h"
+#include "submit.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX	4096
+#endif
+
+#define OUT_MAX		(1 << 20)	/* a child's stdout we keep */
+#define ERR_MAX		8192		/* a child's stderr we keep */
+#define ARGV_MAX	(QUEUE_RCPT_MAX + 8)
+
+/* qrun_backoff - Postfix's next attempt time */
+long long
+qrun_backoff(long long arrival, long long now, long long min, long long max)
+{
+	long long	d = now - arrival;
+
+	if (d > max)
+		d = max;
+	if (d < min)
+		d = min;
+	return now + d;
+}
+
+/* drain - read what fd has into b (bounded: the rest is dropped); 0 at EOF */
+static int
+drain(int fd, struct buf *b)
+{
+	char	tmp[4096];
+	ssize_t	n;
+
+	if ((n = read(fd, tmp, sizeof tmp)) == -1)
+		return errno == EINTR || errno == EAGAIN ? 1 : 0;
+	if (n > 0 && b->len + (size_t)n <= b->max)
+		(void)buf_add(b, tmp, (size_t)n);
+	return n > 0;
+}
+
+/*
+ * run - argv with the queue file (from offset off) on stdin; its stdout
+ * into out, its stderr into err.  The exit status; EX_TEMPFAIL (err says
+ * why) when it could not be run or was killed.
+ */
+static int
+run(char *const *argv, const char *path, size_t off, struct buf *out,
+    struct buf *err)
+{
+	struct pollfd	pfd[2];
+	int		po[2] = { -1, -1 }, pe[2] = { -1, -1 }, in, st, open_;
+	pid_t		pid;
+
+	if ((in = open(path, O_RDONLY)) == -1 ||
+	    lseek(in, (off_t)off, SEEK_SET) == -1 || pipe(po) == -1 ||
+	    pipe(pe) == -1 || (pid = fork()) == -1) {
+		(void)buf_printf(err, "4.3.0 cannot run %s: %s", argv[0],
+		    strerror(errno));
+		if (in != -1)
+			close(in);
+		if (po[0] != -1) {
+			close(po[0]);
+			close(po[1]);
+		}
+		if (pe[0] != -1) {
+			close(pe[0]);
+			close(pe[1]);
+		}
+		return EX_TEMPFAIL;
+	}
+	if (pid == 0) {
+		if (dup2(in, 0) == -1 || dup2(po[1], 1) == -1 ||
+		    dup2(pe[1], 2) == -1)
+			_exit(EX_TEMPFAIL);
+		closefrom(3);
+		execv(argv[0], argv);
+		dprintf(2, "4.3.0 cannot run %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(EX_TEMPFAIL);
+	}
+	close(in);
+	close(po[1]);
+	close(pe[1]);
+	pfd[0].fd = po[0];
+	pfd[1].fd = pe[0];
+	pfd[0].events = pfd[1].events = POLLIN;
+	for (open_ = 2; open_ > 0;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents && pfd[0].fd != -1 && !drain(po[0], out)) {
+			pfd[0].fd = -1;
+			open_--;
+		}
+		if (pfd[1].revents && pfd[1].fd != -1 && !drain(pe[0], err)) {
+			pfd[1].fd = -1;
+			open_--;
+		}
+	}
+	close(po[0]);
+	close(pe[0]);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return EX_TEMPFAIL;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	buf_reset(err);
+	(void)buf_printf(err, "4.3.0 %s killed by signal %d", argv[0],
+	    WTERMSIG(st));
+	return EX_TEMPFAIL;
+}
+
+/* is_enh - s starts with an enhanced status code "d.d.d " */
+static size_t
+is_enh(const char *s)
+{
+	size_t	n = strspn(s, "0123456789.");
+
+	if (n < 5 || n > 11 || (s[0] != '2' && s[0] != '4' && s[0] != '5') ||
+	    s[1] != '.' || (s[n] != ' ' && s[n] != '\0'))
+		return 0;
+	return n;
+}
+
+/* result - set a recipient's state from an exit code and a reason line */
+static void
+result(struct queue_rcpt *r, int state, const char *dsn, const char *text)
+{
+	char	*t;
+
+	r->state = state;
+	(void)str_copy(r->dsn, sizeof r->dsn, dsn);
+	if ((t = str_dup(text)) != NULL) {
+		free(r->reason);
+		r->reason = t;
+	}
+}
+
+/* from_exit - state, dsn and reason for a recipient from ex and err */
+static void
+from_exit(struct queue_rcpt *r, int ex, struct buf *err)
+{
+	char		*nl, dsn[16];
+	const char	*text;
+	size_t		 n;
+	int		 state;
+
+	if (err->s != NULL && (nl = strchr(err->s, '\n')) != NULL)
+		*nl = '\0';
+	text = buf_str(err);
+	state = ex == EX_OK ? QUEUE_SENT : exitcode_is_temp(ex) ||
+	    ex == EX_CONFIG ? QUEUE_DEFERRED : QUEUE_BOUNCED;
+	if ((n = is_enh(text)) > 0 && n < sizeof dsn) {
+		memcpy(dsn, text, n);
+		dsn[n] = '\0';
+		text += n + (text[n] == ' ');
+		/* The class follows the exit status, whatever the text says. */
+		dsn[0] = state == QUEUE_SENT ? '2' :
+		    state == QUEUE_DEFERRED ? '4' : '5';
+	} else {
+		(void)str_copy(dsn, sizeof dsn, state == QUEUE_SENT ? "2.0.0" :
+		    exitcode_enh(ex));
+		if (*text == '\0')
+			text = state == QUEUE_SENT ? "delivered" :
+			    exitcode_text(ex);
+	}
+	result(r, state, dsn, text);
+}
+
+/* domain_local - the recipient's domain is in mydestination */
+static int
+domain_local(const struct mail_conf *c, const char *rcpt)
+{
+	const char	*at = strrchr(rcpt, '@');
+
+	return at == NULL || submit_in_list(c, "mydestination", at + 1);
+}
+
+/* program - the path of a helper from its parameter */
+static const char *
+program(const struct mail_conf *c, const char *param, const char *def)
+{
+	const char	*v = conf_get(c, param);
+
+	return v != NULL && *v != '\0' ? v : def;
+}
+
+/* args - the common start of a helper's argv; the count */
+static size_t
+args(const struct mail_conf *c, const char **av, const char *prog,
+    const char *sender)
+{
+	size_t	n = 0;
+
+	av[n++] = prog;
+	if (conf_file(c) != NULL) {
+		av[n++] = "-C";
+		av[n++] = conf_file(c);
+	}
+	av[n++] = "-f";
+	av[n++] = sender;
+	av[n++] = "--";
+	return n;
+}
+
+/* transport_error - bounce remote recipients on a local-only system */
+static void
+transport_error(struct queue_msg *m, size_t *due, size_t n, char **relay)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		result(&m->rcpt[due[i]], QUEUE_BOUNCED, "5.4.4", "mail for "
+		    "remote domains is not delivered from this system "
+		    "(default_transport = error)");
+		relay[due[i]] = str_dup("none");
+	}
+}
+
+/* remote - one smtp-send run for the remote recipients in due[] */
+static void
+remote(const struct mail_conf *c, struct queue_msg *m, const char *path,
+    size_t *due, size_t n, char **relay)
+{
+	const char	*av[ARGV_MAX + 1];
+	struct buf	 out = BUF_INIT(OUT_MAX), err = BUF_INIT(ERR_MAX);
+	char		*line, *next, *f[5];
+	size_t		 k, i, j;
+	int		 ex, got, state;
+
+	k = args(c, av, program(c, "smtp_send_program",
+	    MAILPATH_BINDIR "/smtp-send"), m->sender);
+	for (i = 0; i < n && k < ARGV_MAX; i++)
+		av[k++] = m->rcpt[due[i]].addr;
+	av[k] = NULL;
+	ex = run((char *const *)av, path, m->body, &out, &err);
+	got = 0;
+	for (line = out.s; line != NULL && *line; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		for (j = 0, f[0] = line; j < 4 && f[j] != NULL; j++)
+			if ((f[j + 1] = strchr(f[j], '\t')) != NULL)
+				*f[j + 1]++ = '\0';
+		if (j < 4 || f[4] == NULL)
+			continue;
+		state = strcmp(f[2], "sent") == 0 ? QUEUE_SENT :
+		    strcmp(f[2], "bounced") == 0 ? QUEUE_BOUNCED :
+		    QUEUE_DEFERRED;
+		for (i = 0; i < n; i++)
+			if (strcmp(m->rcpt[due[i]].addr, f[0]) == 0 &&
+			    relay[due[i]] == NULL) {
+				result(&m->rcpt[due[i]], state, f[1], f[3]);
+				relay[due[i]] = str_dup(f[4]);
+				got++;
+				break;
+			}
+	}
+	/* No line for a recipient: the whole run failed; its reason. */
+	for (i = 0; i < n; i++)
+		if (relay[due[i]] == NULL) {
+			from_exit(&m->rcpt[due[i]], ex == EX_OK ? EX_TEMPFAIL :
+			    ex, &err);
+			relay[due[i]] = str_dup("none");
+		}
+	buf_free(&out);
+	buf_free(&err);
+}
+
+/* local - one mda-deliver run per local recipient */
+static void
+local(const struct mail_conf *c, struct queue_msg *m, const char *path,
+    size_t i, char **relay)
+{
+	const char	*av[10];
+	struct buf	 out = BUF_INIT(ERR_MAX), err = BUF_INIT(ERR_MAX);
+	size_t		 k;
+	int		 ex;
+
+	k = args(c, av, program(c, "mda_deliver_program",
+	    MAILPATH_BINDIR "/mda-deliver"), m->sender);
+	av[k++] = m->rcpt[i].addr;
+	av[k] = NULL;
+	ex = run((char *const *)av, path, m->body, &out, &err);
+	from_exit(&m->rcpt[i], ex, &err);
+	relay[i] = str_dup("local");
+	buf_free(&out);
+	buf_free(&err);
+}
+
+/* rfc5322_date - now as a Date: value */
+static void
+rfc5322_date(long long when, char *out, size_t size)
+{
+	time_t		t = (time_t)when;
+	struct tm	tm;
+
+	localtime_r(&t, &tm);
+	if (strftime(out, size, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		out[0] = '\0';
+}
+
+/* qrun_bounce_text - the RFC 3464 report */
+int
+qrun_bounce_text(const struct mail_conf *c, const char *id,
+    const char *sender, long long arrival, long long now, const char *msg,
+    size_t len, char *const *rcpt, char *const *dsn, char *const *reason,
+    size_t n, struct buf *b)
+{
+	const char	*host = conf_get(c, "myhostname"), *hend;
+	char		 date[64], adate[64];
+	size_t		 i;
+
+	rfc5322_date(now, date, sizeof date);
+	rfc5322_date(arrival, adate, sizeof adate);
+	/* The original header: up to the first empty line. */
+	if (len >= 1 && msg[0] == '\n')
+		hend = msg;
+	else if ((hend = memmem(msg, len, "\n\n", 2)) != NULL)
+		hend++;
+	else
+		hend = msg + len;
+	if (buf_printf(b, "From: MAILER-DAEMON@%s (Mail Delivery System)\n"
+	    "To: <%s>\nSubject: %s\n"
+	    "Date: %s\nMessage-ID: <%s.%lld@%s>\nAuto-Submitted: "
+	    "auto-replied\nMIME-Version: 1.0\nContent-Type: multipart/report; "
+	    "report-type=delivery-status;\n\tboundary=\"%s.%lld/%s\"\n\n"
+	    "This is a MIME-encapsulated message.\n\n--%s.%lld/%s\n"
+	    "Content-Description: Notification\nContent-Type: text/plain; "
+	    "charset=utf-8\n\nThis is the mail system at host %s.\n\n"
+	    "I'm sorry to have to inform you that your message could not\n"
+	    "be delivered to one or more recipients.\n\n",
+	    host, sender, strcmp(sender, "postmaster") == 0 ?
+	    "Postmaster Copy: Undelivered Mail" :
+	    "Undelivered Mail Returned to Sender", date, id, now, host, id,
+	    now, host, id, now, host, host) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (buf_printf(b, "<%s>: %s\n", rcpt[i], reason[i]) == -1)
+			return -1;
+	if (buf_printf(b, "\n--%s.%lld/%s\nContent-Description: Delivery "
+	    "report\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; %s\nX-Mailpath-Queue-ID: %s\n"
+	    "Arrival-Date: %s\n", id, now, host, host, id, adate) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (buf_printf(b, "\nFinal-Recipient: rfc822; %s\nAction: "
+		    "failed\nStatus: %s\nDiagnostic-Code: X-mailpath; %s\n",
+		    rcpt[i], dsn[i], reason[i]) == -1)
+			return -1;
+	if (buf_printf(b, "\n--%s.%lld/%s\nContent-Description: Undelivered "
+	    "Message Headers\nContent-Type: text/rfc822-headers\n\n", id,
+	    now, host) == -1 || buf_add(b, msg, (size_t)(hend - msg)) == -1 ||
+	    buf_printf(b, "\n--%s.%lld/%s--\n", id, now, host) == -1)
+		return -1;
+	return 0;
+}
+
+/* is_postmaster - the address is postmaster, bare or in a domain */
+static int
+is_postmaster(const char *a)
+{
+	return strncasecmp(a, "postmaster", 10) == 0 &&
+	    (a[10] == '\0' || a[10] == '@');
+}
+
+/* bounce - queue a report (to to) for the recipients newly bounced */
+static int
+bounce(const struct mail_conf *c, const struct queue_msg *m,
+    const char *newly, long long now, const char *to, char *bid)
+{
+	struct buf	 b = BUF_INIT((size_t)1 << 31);
+	struct mail_err	 e;
+	char		**rv, **dv, **wv, *tov[1];
+	size_t		 i, n = 0;
+	int		 ex = EX_TEMPFAIL;
+
+	rv = calloc(m->nrcpt, sizeof *rv);
+	dv = calloc(m->nrcpt, sizeof *dv);
+	wv = calloc(m->nrcpt, sizeof *wv);
+	if (rv != NULL && dv != NULL && wv != NULL) {
+		for (i = 0; i < m->nrcpt; i++)
+			if (newly[i]) {
+				rv[n] = m->rcpt[i].addr;
+				dv[n] = (char *)m->rcpt[i].dsn;
+				wv[n++] = m->rcpt[i].reason;
+			}
+		tov[0] = (char *)to;
+		if (qrun_bounce_text(c, m->id, to, m->arrival, now,
+		    m->file.s + m->body, m->size, rv, dv, wv, n, &b) == 0)
+			ex = queue_enqueue(conf_get(c, "queue_directory"), "",
+			    tov, 1, b.s, b.len, now, bid, &e);
+		if (ex == EX_OK)
+			log_info("%s: %s non-delivery notification: %s",
+			    m->id, *m->sender ? "sender" : "postmaster", bid);
+		else
+			log_error("%s: cannot queue a bounce: %s", m->id,
+			    ex == EX_TEMPFAIL ? "out of memory" : e.text);
+	}
+	free(rv);
+	free(dv);
+	free(wv);
+	buf_free(&b);
+	return ex;
+}
+
+/* qrun_message - one delivery attempt for one message */
+int
+qrun_message(const struct mail_conf *c, const char *id, int flags,
+    long long now, struct qrun_stats *st, struct mail_err *e)
+{
+	const char	*dir = conf_get(c, "queue_directory");
+	struct queue_msg m;
+	struct mail_err	 e2;
+	char		 path[PATH_MAX], bid[QUEUE_ID_MAX], **relay = NULL;
+	char		*newly = NULL;
+	const char	*v;
+	size_t		*due = NULL, nd = 0, i, nr = 0;
+	long long	 life, min, max;
+	int		 ex, nb = 0;
+
+	bid[0] = '\0';
+
+	if ((ex = queue_open(dir, id, 1, &m, e)) != EX_OK) {
+		if (ex == EX_DATAERR && st != NULL)
+			st->corrupt++;
+		queue_close(&m);
+		return ex;
+	}
+	nr = m.nrcpt;
+	if ((ex = conf_get_time(c, *m.sender ? "maximal_queue_lifetime" :
+	    "bounce_queue_lifetime", 's', &life, e)) != EX_OK ||
+	    (ex = conf_get_time(c, "minimal_backoff_time", 's', &min, e)) !=
+	    EX_OK ||
+	    (ex = conf_get_time(c, "maximal_backoff_time", 's', &max, e)) !=
+	    EX_OK)
+		goto out;
+	if (queue_path(path, sizeof path, dir, "queue", id) == -1 ||
+	    (due = calloc(m.nrcpt, sizeof *due)) == NULL ||
+	    (relay = calloc(m.nrcpt, sizeof *relay)) == NULL ||
+	    (newly = calloc(m.nrcpt, 1)) == NULL) {
+		ex = mail_err_errno(e, ENOMEM, "%s", id);
+		goto out;
+	}
+	if (st != NULL)
+		st->messages++;
+	/* Local recipients one by one; remote ones gathered for one run. */
+	for (i = 0; i < m.nrcpt; i++) {
+		if (!queue_live(&m.rcpt[i]) || (!(flags & QRUN_FORCE) &&
+		    m.rcpt[i].state == QUEUE_DEFERRED && m.rcpt[i].next > now))
+			continue;
+		if (domain_local(c, m.rcpt[i].addr))
+			local(c, &m, path, i, relay);
+		else
+			due[nd++] = i;
+	}
+	v = conf_get(c, "default_transport");
+	if (nd > 0 && v != NULL && strcmp(v, "error") == 0)
+		transport_error(&m, due, nd, relay);
+	else if (nd > 0)
+		remote(c, &m, path, due, nd, relay);
+	for (i = 0; i < m.nrcpt; i++) {
+		if (relay[i] == NULL)
+			continue;
+		if (m.rcpt[i].state == QUEUE_DEFERRED) {
+			if (now - m.arrival >= life) {
+				m.rcpt[i].state = QUEUE_BOUNCED;
+				m.rcpt[i].dsn[0] = '5';
+				newly[i] = 2;	/* expired */
+			} else
+				m.rcpt[i].next = qrun_backoff(m.arrival, now,
+				    min, max);
+		}
+		if (m.rcpt[i].state == QUEUE_BOUNCED) {
+			newly[i] |= 1;
+			nb++;
+		}
+		log_info("%s: to=<%s>, relay=%s, delay=%lld, dsn=%s, "
+		    "status=%s (%s)", m.id, m.rcpt[i].addr, relay[i],
+		    now - m.arrival, m.rcpt[i].dsn,
+		    m.rcpt[i].state == QUEUE_SENT ? "sent" :
+		    m.rcpt[i].state == QUEUE_BOUNCED ? (newly[i] & 2 ?
+		    "expired" : "bounced") : "deferred", m.rcpt[i].reason);
+		if (st != NULL) {
+			if (m.rcpt[i].state == QUEUE_SENT)
+				st->sent++;
+			else if (m.rcpt[i].state == QUEUE_BOUNCED)
+				st->bounced++;
+			else
+				st->deferred++;
+		}
+	}
+	/*
+	 * The bounce is queued before the recipients are marked done in the
+	 * original, so a crash in between sends it twice, never not at all.
+	 * Never a bounce for a bounce (null sender): the postmaster gets
+	 * that report instead, but never one about mail to the postmaster.
+	 */
+	if (*m.sender == '\0')
+		for (i = 0; i < m.nrcpt; i++)
+			if (newly[i] && is_postmaster(m.rcpt[i].addr)) {
+				/* The end of the line: no report about it. */
+				log_warn("%s: undeliverable postmaster "
+				    "notification discarded", m.id);
+				newly[i] = 0;
+				nb--;
+			}
+	if (nb > 0 && bounce(c, &m, newly, now, *m.sender ? m.sender :
+	    "postmaster", bid) != EX_OK) {
+		for (i = 0; i < m.nrcpt; i++)
+			if (newly[i]) {
+				/* Try the report again later. */
+				m.rcpt[i].state = QUEUE_DEFERRED;
+				m.rcpt[i].next = qrun_backoff(m.arrival, now,
+				    min, max);
+			}
+	}
+	for (i = 0; i < m.nrcpt && !queue_live(&m.rcpt[i]); i++)
+		;
+	if ((ex = queue_update(dir, &m, e)) == EX_OK && i == m.nrcpt)
+		log_info("%s: removed", m.id);
+out:
+	for (i = 0; relay != NULL && i < nr; i++)
+		free(relay[i]);
+	queue_close(&m);
+	free(relay);
+	free(due);
+	free(newly);
+	/* The report goes out in the same pass. */
+	if (ex == EX_OK && bid[0] != '\0')
+		(void)qrun_message(c, bid, flags, now, st, &e2);
+	return ex;
+}
+
+/* qrun_pass - one attempt for each message in the queue */
+int
+qrun_pass(const struct mail_conf *c, int flags, struct qrun_stats *st,
+    struct mail_err *e)
+{
+	struct mail_err	 e2;
+	char		**ids;
+	size_t		 n, i;
+	int		 ex;
+
+	if ((ex = queue_list(conf_get(c, "queue_directory"), &ids, &n, e)) !=
+	    EX_OK)
+		return ex;
+	for (i = 0; i < n; i++)
+		if ((ex = qrun_message(c, ids[i], flags, (long long)time(NULL),
+		    st, &e2)) == EX_TEMPFAIL && e2.text[0] != '\0')
+			log_warn("%s", e2.text);
+	queue_list_free(ids);
+	return EX_OK;
+}
+
+/* qrun_daemon - a pass every interval seconds, for ever */
+int
+qrun_daemon(const struct mail_conf *c, long long interval,
+    struct mail_err *e)
+{
+	struct qrun_stats	st;
+	int			ex;
+
+	for (;;) {
+		memset(&st, 0, sizeof st);
+		if ((ex = qrun_pass(c, 0, &st, e)) != EX_OK)
+			log_warn("queue run: %s", e->text);
+		else if (st.messages > 0)
+			log_info("queue run: %lu messages, %lu sent, "
+			    "%lu deferred, %lu bounced", st.messages, st.sent,
+			    st.deferred, st.bounced);
+		sleep(interval > 0 ? (unsigned)interval : 1);
+	}
+	return EX_OK;
+}
