@@ -15,7 +15,7 @@ mkdir -p "$DEMO/etc" "$DEMO/var/mail" "$DEMO/var/spool" \
 cd "$DEMO"
 
 pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done' EXIT
+trap 'for p in $pids; do kill $p 2>/dev/null || :; done' EXIT
 
 # freeport - a free TCP/UDP port on 127.0.0.1
 freeport() {
@@ -69,7 +69,7 @@ cat > etc/main.cf <<CF
 myhostname = mailserver.example.com
 mydomain = example.com
 myorigin = \$mydomain
-mydestination = \$myhostname, localhost.\$mydomain, localhost, example.org
+mydestination = \$myhostname, \$mydomain, localhost.\$mydomain, localhost, example.org
 mail_spool_directory = $DEMO/var/mail
 queue_directory = $DEMO/var/spool/mailpath
 local_passwd_file = $DEMO/etc/passwd
@@ -141,6 +141,9 @@ printf 'root walter@example.com\n  continued\n"unterminated value\n' > etc/canon
 showsh 'postmap hash:etc/canonical; echo "exit status $?"'
 show postmap -q root hash:etc/canonical
 showsh 'postmap --check hash:etc/canonical; echo "exit status $?"'
+printf '\n   (a good canonical file again, and rebuilt: root@localhost only)\n'
+printf 'root@localhost\twalter@example.com\n' > etc/canonical
+postmap hash:etc/canonical
 
 step "The MDA: mda-deliver puts the lab's test mail for root into a mailbox" \
     "The lab: 'Test-Mail an root senden'.  Mail for root follows the alias" \
@@ -260,5 +263,93 @@ step "walter's mailbox now holds three messages" \
     "Received: header; mda-deliver the From_ line," \
     "Return-Path: and Delivered-To:."
 showsh 'grep -c "^From " var/mail/walter; sed -n "/Bowling/,\$p" var/mail/walter | tail -n 22'
+
+# ---- Lab 11.1 end to end: a satellite system with a smarthost ----
+
+sport=$(freeport)
+step "Lab 11.1: the satellite system" \
+    "The lecture's 'Satellite system': local mail stays here, everything else" \
+    "goes to a smarthost, named in brackets so that no MX lookup happens." \
+    "The smarthost is a second smtp-listen (port $sport below), a mail server for" \
+    "example.net, with mailboxes of its own."
+mkdir -p smart/spool
+printf 'sobchak:x:%s:%s::%s:/bin/sh\n' "$me" "$gid" "$DEMO/smart" >smart/passwd
+cat > smart/main.cf <<CF
+myhostname = smarthost.example.net
+mydestination = example.net
+mail_spool_directory = $DEMO/smart/spool
+local_passwd_file = $DEMO/smart/passwd
+alias_maps =
+CF
+start_smarthost() {
+	smtp-listen -C smart/main.cf -l "127.0.0.1:$sport" -- \
+	    mda-deliver -C "$DEMO/smart/main.cf" >/dev/null 2>>smart/log &
+	smart_pid=$!
+	pids="$pids $smart_pid"
+	i=0
+	until bash -c "exec 3<>/dev/tcp/127.0.0.1/$sport" 2>/dev/null ||
+	    [ $i -ge 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+start_smarthost
+cat >> etc/main.cf <<CF
+
+# Lab 11.1: a satellite system (the lecture's Debian choice).
+relayhost = [127.0.0.1]:$sport
+mda_deliver_program = $BUILD/mda-deliver
+smtp_send_program = $BUILD/smtp-send
+# so that "sendmail -q" after a short wait finds the deferred mail due
+minimal_backoff_time = 1s
+CF
+showsh "tail -n 7 etc/main.cf"
+
+step "Send the test mail to root: sendmail root" \
+    "sendmail is what cron, mail(1) and scripts call.  It puts the message" \
+    "into the queue (a file, fsync()ed) and makes a first delivery attempt:" \
+    "root is local, its alias says walter, mda-deliver delivers.  -v shows" \
+    "the log lines, Postfix's shape: QUEUEID: to=<...>, status=sent."
+showsh 'sendmail -v root < testmail'
+show mailq
+showsh 'grep -c "^From " var/mail/walter'
+
+step "Mail to an external address goes through the smarthost" \
+    "sobchak@example.net is not local: smtp-send hands it to the relayhost."
+cat > tosobchak <<'MAIL'
+From: Walter <walter@example.com>
+To: Walter Sobchak <sobchak@example.net>
+Subject: Lane 3
+
+Shomer shabbos.
+MAIL
+showsh 'sendmail -v -f walter@mailserver.example.com sobchak@example.net < tosobchak'
+showsh 'grep -c "^From " smart/spool/sobchak'
+
+step "The smarthost is down: the message waits in the queue" \
+    "Nothing is lost: the recipient is deferred, mailq shows why and when" \
+    "the next attempt is due (Postfix shows the reason, not the time)."
+kill "$smart_pid"
+wait "$smart_pid" 2>/dev/null || true
+showsh 'sendmail -f walter@mailserver.example.com sobchak@example.net < tosobchak; echo "exit status $?"'
+show mailq
+show mailq -j
+
+step "The smarthost is back: sendmail -q runs the queue" \
+    "cron would run sendmail -q (or a runner, sendmail -q5m, stays up)."
+start_smarthost
+sleep 1
+showsh 'sendmail -q -v'
+show mailq
+showsh 'grep -c "^From " smart/spool/sobchak'
+
+step "Canonical maps: no mail leaves as root@localhost" \
+    "canonical_maps rewrite the envelope and the header addresses once, when" \
+    "the message enters the queue (the lecture's slide).  Here root@localhost" \
+    "becomes a real address before the message goes out."
+showfile etc/canonical
+printf 'From: root@localhost\nTo: sobchak@example.net\nSubject: cron\n\ndisk full\n' > fromroot
+showsh 'sendmail -f root@localhost sobchak@example.net < fromroot'
+showsh 'tail -n 8 smart/spool/sobchak'
 
 printf '\nThe demo is done; its files are in %s.\n' "$DEMO"

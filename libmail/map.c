@@ -296,6 +296,27 @@ db_recheck(struct map_db *d, int force)
 }
 
 /*
+ * warned_before - true when db was already looked at for staleness in this
+ * process; remembers it otherwise.  A program may open and close a table
+ * many times (sendmail once per message part); one warning is enough.
+ */
+static int
+warned_before(const char *db)
+{
+	static char	*seen[32];
+	static size_t	 nseen;
+	size_t		 i;
+
+	for (i = 0; i < nseen; i++)
+		if (strcmp(seen[i], db) == 0)
+			return 1;
+	if (nseen < sizeof seen / sizeof seen[0] &&
+	    (seen[nseen] = str_dup(db)) != NULL)
+		nseen++;
+	return 0;
+}
+
+/*
  * map_open - open a compiled table read-only, sharing one tdb handle per
  * file in this process.
  */
@@ -326,7 +347,7 @@ map_open(struct map **mp, const char *name, int flags, struct mail_err *e)
 	 * As Postfix does: a table older than its source is used, but said
 	 * so, once per process, so an edit without postmap is noticed.
 	 */
-	if (m->db->refs == 1) {
+	if (m->db->refs == 1 && !warned_before(db)) {
 		struct mail_err	se;
 
 		if (map_stale(name, &se) == 1)

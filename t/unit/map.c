@@ -595,6 +595,9 @@ test_stale(void)
 			map_close(m2);
 		is_int(nwarned, 1, "  once per process");
 		map_close(m1);
+		if (map_open(&m1, path("st"), 0, &e) == EX_OK)
+			map_close(m1);
+		is_int(nwarned, 1, "  even when closed and opened again");
 		log_set_hook(NULL);
 	}
 }
