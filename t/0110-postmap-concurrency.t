@@ -76,7 +76,9 @@ test_expect_success 'no reader missed a key that every generation holds' '
 	awk "\$6 != 0 { bad = 1; print FILENAME \": \" \$0 } END { exit bad }" \
 	    reader.*.out &&
 	test "$(cat reader.*.out | wc -l)" -eq $READERS &&
-	! grep . reader.*.err
+	# A reader that opens the table while the next source is written
+	# but not yet built is rightly told the table is stale; nothing else.
+	! grep -v "is older than its source" reader.*.err
 '
 
 test_expect_success 'every reader saw more than one generation' '
