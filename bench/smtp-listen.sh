@@ -1,9 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # smtp-listen.sh - SMTP accept rate: Postfix's smtp-source against
-# smtp-listen standalone, handing each message to a command that writes
-# it to a file and fsync()s the file and its directory (the durability of
-# a queue), and, in the same run, against Postfix's smtpd with its queue
+# smtp-listen standalone, (1) handing each message to a command that
+# writes it to a file and fsync()s the file and its directory (the
+# durability of a queue), (2) writing each message into its own queue
+# (file and directory fsync()ed before 250) with the background delivery
+# pass running, whose smtp_send_program discards (prints "sent" for each
+# recipient, as Postfix's discard(8) does), and, in the same run, (3)
+# against Postfix's smtpd with its queue
 # on the same disk (a private Postfix instance; *@sink.test -> discard(8),
 # so only the front end and the queue are measured).  20 parallel
 # sessions, 10 messages per session, 4 KiB messages.  Prints messages per
@@ -125,6 +129,57 @@ SLPID=
 OURS_RATE=$(median <ours.rates)
 printf "%-44s %8s msg/s   (runs: %s)\n" "smtp-listen -- fsync command" "$OURS_RATE" "$(tr '\n' ' ' <ours.rates)"
 
+# --- smtp-listen, standalone, its own queue, delivery to a discarder ---
+cat >discard.c <<\EOC
+/* discard - smtp-send's output for every recipient: sent, discarded */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int
+main(int argc, char *argv[])
+{
+	char	buf[65536];
+	int	i = 1;
+
+	while (read(0, buf, sizeof buf) > 0)
+		;
+	while (i < argc && strcmp(argv[i], "--") != 0)
+		i++;
+	for (i++; i < argc; i++)
+		printf("%s\t2.0.0\tsent\tdiscarded\tnone\n", argv[i]);
+	return 0;
+}
+EOC
+cc -O2 -o discard discard.c || exit 1
+cat >>main.cf <<EOC
+queue_directory = $W/queue
+smtp_send_program = $W/discard
+EOC
+"$OURS" -1 -l 127.0.0.1:0 -c 200 -C "$W/main.cf" >port.q 2>slq.log &
+SLPID=$!
+i=0
+while [ ! -s port.q ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+P=$(head -n 1 port.q)
+: >queue.rates
+for r in $(seq "$RUNS"); do
+	sync
+	bench "$P" >>queue.rates || exit 1
+	# Let the runner drain the queue before the next run (bounded).
+	i=0
+	while [ -n "$(ls queue/queue)" ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+done
+kill "$SLPID"
+wait "$SLPID" 2>/dev/null
+SLPID=
+sent=$(grep -c 'relay=none.*status=sent' slq.log)
+left=$(ls queue/queue | wc -l)
+note "the queue runner delivered $sent of $((N * RUNS)) messages; $left left in the queue"
+Q_RATE=$(median <queue.rates)
+printf "%-44s %8s msg/s   (runs: %s)\n" "smtp-listen, queue + delivery" "$Q_RATE" "$(tr '\n' ' ' <queue.rates)"
+
 # --- Postfix smtpd with its queue, same disk ---
 if [ $ROOT = 0 ]; then
 	note "not root: Postfix row skipped"
@@ -183,4 +238,5 @@ sent=$(grep -c 'status=sent' pf/maillog 2>/dev/null || echo 0)
 note "Postfix logged $sent of $((N * RUNS)) messages discarded so far"
 PF_RATE=$(median <pf.rates)
 printf "%-44s %8s msg/s   (runs: %s)\n" "Postfix $(postconf -d -h mail_version) smtpd + queue" "$PF_RATE" "$(tr '\n' ' ' <pf.rates)"
-awk -v a="$OURS_RATE" -v b="$PF_RATE" 'BEGIN { printf "ratio smtp-listen / Postfix: %.2f (aim: 2)\n", a / b }'
+awk -v a="$OURS_RATE" -v b="$PF_RATE" 'BEGIN { printf "ratio smtp-listen -- command / Postfix: %.2f (aim: 2)\n", a / b }'
+awk -v a="$Q_RATE" -v b="$PF_RATE" 'BEGIN { printf "ratio smtp-listen queue / Postfix: %.2f (aim: 2)\n", a / b }'

@@ -199,7 +199,7 @@ main(int argc, char *argv[])
 		    &e)) != EX_OK)
 			;
 		else if (*q == '\0')
-			ex = qrun_pass(conf, QRUN_FORCE, NULL, &e);
+			ex = qrun_pass(conf, 0, NULL, &e);
 		else if (str_toduration(q, 'm', &interval) == -1)
 			ex = mail_err_set(&e, EX_USAGE, "5.5.4",
 			    "bad interval -q%s", q);

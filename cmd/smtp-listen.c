@@ -3,7 +3,8 @@
  * smtp-listen - the SMTP server: one session on fds 0/1 (inetd, xinetd,
  * tcpserver, systemd Accept=yes), or standalone on -l ADDR:PORT or on
  * sockets passed by systemd (LISTEN_FDS), a process per connection.  Each
- * accepted message goes to "command args -f SENDER -- RCPT...".
+ * accepted message goes into the queue (queue_directory), or with
+ * "-- command args" to "command args -f SENDER -- RCPT..."
  *
  * This file is the command line and the configuration; the server is
  * libmail/listen.c, the protocol libmail/smtpd.c.  It trusts its options
@@ -35,7 +36,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: smtp-listen [-1sv] [-C file] [-c limit] "
 	    "[-l addr:port] [-o name=value] [-u user]\n"
-	    "                   -- command [arg ...]\n");
+	    "                   [-- command [arg ...]]\n");
 	exit(EX_USAGE);
 }
 
@@ -140,12 +141,7 @@ main(int argc, char *argv[])
 		}
 	}
 	argv += optind;
-	if (*argv == NULL) {
-		log_error("no hand-off command given (the queue is not "
-		    "available yet): use smtp-listen -- command");
-		usage();
-	}
-	o.command = argv;
+	o.command = *argv != NULL ? argv : NULL;
 	if (pflag)
 		o.ready = printports;
 	log_set_verbose(vflag);

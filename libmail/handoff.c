@@ -13,14 +13,26 @@
  * client); its stderr is read into a bounded buffer and only its first
  * line is kept, made printable, for the reply.  It trusts the command to
  * follow sysexits.h; a signal or a timeout is a temporary failure.
+ *
+ * The queue hand-off needs no process per message: the message is kept
+ * in a bounded buffer and queue_enqueue() writes it durably before the
+ * engine answers.  Delivery runs in a detached background process, one
+ * per queue: a "kick" file says that something new came, a lock on
+ * "runner.lock" says that a runner is at work.  The kicker raises the
+ * flag, then tries the lock; the runner clears the flag before each
+ * pass, and after dropping the lock looks at the flag once more, so a
+ * message queued while a runner was finishing is never left waiting.
  */
 #include "config.h"
 
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -31,11 +43,27 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "exitcode.h"
 #include "handoff.h"
+#include "log.h"
+#include "qrun.h"
+#include "queue.h"
 #include "smtpd.h"
 
+#ifndef PATH_MAX
+#define PATH_MAX	4096
+#endif
+
 extern char **environ;
+
+/* The DSN values of the SMTP engine go into the queue file unchanged. */
+_Static_assert(SMTPD_RET_FULL == QUEUE_RET_FULL &&
+    SMTPD_RET_HDRS == QUEUE_RET_HDRS &&
+    SMTPD_NOTIFY_NEVER == QUEUE_NOTIFY_NEVER &&
+    SMTPD_NOTIFY_SUCCESS == QUEUE_NOTIFY_SUCCESS &&
+    SMTPD_NOTIFY_FAILURE == QUEUE_NOTIFY_FAILURE &&
+    SMTPD_NOTIFY_DELAY == QUEUE_NOTIFY_DELAY, "smtpd.h and queue.h differ");
 
 #define WBUF_MAX	65536
 #define ERRLINE_MAX	400
@@ -50,6 +78,23 @@ handoff_init(struct handoff *h, char *const *argv, const char *tmpdir)
 	h->timeout = 1000;	/* Postfix's command_time_limit */
 	h->fd = -1;
 	buf_init(&h->wbuf, WBUF_MAX);
+	buf_init(&h->msg, 0);
+}
+
+/* handoff_queue - hand messages to the queue instead of a command */
+int
+handoff_queue(struct handoff *h, const struct mail_conf *conf, size_t max,
+    struct mail_err *e)
+{
+	h->argv = NULL;
+	h->conf = conf;
+	h->qdir = conf_get(conf, "queue_directory");
+	buf_free(&h->msg);
+	buf_init(&h->msg, max);
+	if (h->qdir == NULL || *h->qdir == '\0')
+		return mail_err_set(e, EX_CONFIG, "4.3.5", "queue_directory "
+		    "is empty");
+	return queue_init(h->qdir, e);
 }
 
 /* handoff_open - a fresh, already unlinked spool file */
@@ -60,6 +105,12 @@ handoff_open(struct handoff *h, struct mail_err *e)
 	int	n;
 
 	handoff_close(h);
+	h->werr = 0;
+	if (h->argv == NULL) {
+		/* The queue: the message stays in memory until its end. */
+		h->open = 1;
+		return EX_OK;
+	}
 	n = snprintf(path, sizeof path, "%s/smtp-listen.XXXXXX", h->tmpdir);
 	/*
 	 * Every failure here is temporary (451): a missing or full spool
@@ -114,7 +165,15 @@ wflush(struct handoff *h)
 int
 handoff_line(struct handoff *h, const char *p, size_t n)
 {
-	if (h->fd == -1) {
+	if (h->argv == NULL && h->open && h->werr == 0) {
+		if (buf_add(&h->msg, p, n) == -1 ||
+		    buf_addc(&h->msg, '\n') == -1) {
+			h->werr = errno;
+			return -1;
+		}
+		return 0;
+	}
+	if (h->fd == -1 && !h->open) {
 		errno = EBADF;
 		return -1;
 	}
@@ -370,7 +429,111 @@ handoff_close(struct handoff *h)
 	if (h->fd != -1)
 		close(h->fd);
 	h->fd = -1;
+	h->open = 0;
 	buf_reset(&h->wbuf);
+	buf_reset(&h->msg);
+}
+
+/* handoff_enqueue - the message received into the queue, durably */
+int
+handoff_enqueue(struct handoff *h, const struct smtpd_env *env, char *id,
+    struct mail_err *e)
+{
+	struct queue_dsn	dsn;
+	int			ex;
+
+	if (!h->open || h->qdir == NULL)
+		return mail_err_set(e, EX_TEMPFAIL, "4.3.0", "no message");
+	if (h->werr != 0)
+		ex = mail_err_errno(e, h->werr, "queue file");
+	else {
+		/* smtpd.h's RET and NOTIFY values are queue.h's. */
+		dsn.ret = env->ret;
+		dsn.envid = env->envid;
+		dsn.notify = env->notify;
+		dsn.orcpt = env->orcpt;
+		ex = queue_enqueue_dsn(h->qdir, env->sender, env->rcpt,
+		    env->nrcpt, &dsn, h->msg.s != NULL ? h->msg.s : "",
+		    h->msg.len, (long long)time(NULL), id, e);
+	}
+	if (ex == EX_OK)
+		return EX_OK;
+	/* A full disk or a broken queue is ours to fix: never a 5xx. */
+	log_warn("queue file write error: %s", e->text);
+	return mail_err_set(e, EX_TEMPFAIL, "4.3.0", "Error: queue file "
+	    "write error");
+}
+
+/* runner - the background delivery passes; holds the lock on fd 3 */
+static void __attribute__((noreturn))
+runner(const struct mail_conf *conf, const char *flag)
+{
+	struct qrun_stats	st;
+	struct mail_err		e;
+
+	for (;;) {
+		do {
+			(void)unlink(flag);
+			memset(&st, 0, sizeof st);
+			if (qrun_pass(conf, 0, &st, &e) != EX_OK)
+				log_warn("queue run: %s", e.text);
+		} while (access(flag, F_OK) == 0);
+		(void)flock(3, LOCK_UN);
+		/* A kick between our last look and the unlock found it taken. */
+		if (access(flag, F_OK) == -1 || flock(3, LOCK_EX | LOCK_NB) == -1)
+			break;
+	}
+	_exit(0);
+}
+
+/* handoff_kick - a delivery pass in the background, one per queue */
+void
+handoff_kick(struct handoff *h)
+{
+	char		flag[PATH_MAX], lock[PATH_MAX];
+	struct stat	sb;
+	int		fd, n, m, status, null;
+	pid_t		pid;
+
+	if (h->qdir == NULL || h->conf == NULL)
+		return;
+	n = snprintf(flag, sizeof flag, "%s/kick", h->qdir);
+	m = snprintf(lock, sizeof lock, "%s/runner.lock", h->qdir);
+	if (n < 0 || (size_t)n >= sizeof flag || m < 0 ||
+	    (size_t)m >= sizeof lock)
+		return;
+	if ((fd = open(flag, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
+		close(fd);
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_warn("%s: %s", lock, strerror(errno));
+		return;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);	/* a runner is at work: it sees the flag */
+		return;
+	}
+	/* Twice forked, so that the session has no child left to reap. */
+	if ((pid = fork()) == 0) {
+		if (fork() != 0)
+			_exit(0);
+		(void)setsid();
+		/* Nothing of the session's: not the client, not its fds. */
+		if (dup2(fd, 3) == -1 ||
+		    (null = open("/dev/null", O_RDWR)) == -1 ||
+		    dup2(null, 0) == -1 || dup2(null, 1) == -1)
+			_exit(EX_OSERR);
+		if (fstat(2, &sb) == 0 && S_ISSOCK(sb.st_mode))
+			(void)dup2(null, 2);	/* inetd: fd 2 is the client */
+		closefrom(4);
+		runner(h->conf, flag);
+	}
+	close(fd);
+	if (pid == -1) {
+		log_warn("fork: %s", strerror(errno));
+		return;
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
 }
 
 static int
@@ -392,6 +555,17 @@ op_close(void *ctx, const struct smtpd_env *env, int commit,
 	struct handoff	*h = ctx;
 	int		 ex = EX_OK;
 
+	char		 id[QUEUE_ID_MAX];
+
+	if (commit && h->argv == NULL) {
+		ex = handoff_enqueue(h, env, id, e);
+		handoff_close(h);
+		if (ex != EX_OK)
+			return ex;
+		handoff_kick(h);
+		/* The engine answers "queued as" this id. */
+		return mail_err_set(e, EX_OK, "2.0.0", "%s", id);
+	}
 	if (commit)
 		ex = handoff_run(h, env->sender, env->rcpt, env->nrcpt, e);
 	handoff_close(h);

@@ -35,6 +35,7 @@
 #include "local.h"
 #include "log.h"
 #include "netaddr.h"
+#include "queue.h"
 #include "smtpd.h"
 #include "str.h"
 #include "tls.h"
@@ -45,6 +46,7 @@ struct server {
 	struct tls_server	*tls;
 	struct smtpd_authtab	 authtab;
 	struct mail_conf	*rcptconf;	/* for the recipient check */
+	struct mail_conf	*conf;		/* the queue's, when no command */
 	char *const		*command;
 	long long		 time_limit;	/* command_time_limit, s */
 };
@@ -117,6 +119,21 @@ listen_peer(int fd, struct smtpd_peer *peer)
 		netaddr_parse(v, &peer->local);
 }
 
+/*
+ * queue_max - the most a message may take in memory for the queue: the
+ * size limit and room for our Received: header and the line ends the
+ * limit does not count; without a limit, what a queue file can hold.
+ */
+static size_t
+queue_max(const struct server *sv)
+{
+	long long	lim = sv->sconf.message_size_limit;
+
+	if (lim <= 0 || lim > (1LL << 30))
+		return (size_t)1 << 31;
+	return (size_t)lim + 65536;
+}
+
 /* serve - one session on rfd/wfd; its EX_* result */
 static int
 serve(struct server *sv, int rfd, int wfd)
@@ -126,6 +143,7 @@ serve(struct server *sv, int rfd, int wfd)
 	struct smtpd_io		 io;
 	struct smtpd_ops	 ops;
 	struct handoff		 h;
+	struct mail_err		 e;
 	int			 rc;
 
 	listen_peer(rfd, &peer);
@@ -133,6 +151,9 @@ serve(struct server *sv, int rfd, int wfd)
 	memset(&ops, 0, sizeof ops);
 	handoff_init(&h, sv->command, getenv("TMPDIR"));
 	h.timeout = sv->time_limit;
+	/* queue_init() ran in setup(); a failure now is each message's 451 */
+	if (sv->command == NULL)
+		(void)handoff_queue(&h, sv->conf, queue_max(sv), &e);
 	if (sv->rcptconf != NULL) {
 		h.rcpt_check = known;
 		h.rcpt_ctx = sv;
@@ -150,6 +171,7 @@ serve(struct server *sv, int rfd, int wfd)
 	rc = smtpd_session(&sv->sconf, &peer, &io, &ops);
 	handoff_close(&h);
 	buf_free(&h.wbuf);
+	buf_free(&h.msg);
 	return rc;
 }
 
@@ -326,6 +348,14 @@ setup(struct server *sv, struct mail_conf *cf, struct mail_err *e)
 	if ((rc = conf_get_time(cf, "command_time_limit", 's', &t, e)) != EX_OK)
 		return rc;
 	sv->time_limit = t;
+	if (sv->command == NULL) {
+		/* Without a command: the queue, made now (before -u). */
+		sv->conf = cf;
+		if ((rc = queue_init(conf_get(cf, "queue_directory"), e)) !=
+		    EX_OK)
+			log_warn("queue: %s (each message gets 451 until this "
+			    "is fixed)", e->text);
+	}
 	return EX_OK;
 }
 

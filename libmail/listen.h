@@ -5,7 +5,8 @@
  * on listening sockets (-l ADDR:PORT or systemd's LISTEN_FDS) with a
  * process per connection and a connection limit; root is given up (-u)
  * after binding and loading the TLS key, before a byte is read from the
- * network.  Each accepted message goes to a hand-off command.
+ * network.  Each accepted message goes to the queue (durable before
+ * 250, then a delivery pass in the background) or to a hand-off command.
  */
 #ifndef MAILPATH_LISTEN_H
 #define MAILPATH_LISTEN_H
@@ -27,7 +28,7 @@ struct listen_opts {
 	const char	*user;		/* -u: drop to this user, or NULL */
 	long long	 limit;		/* -c: most sessions at once */
 	int		 submission;	/* --submission: the port 587 role */
-	char *const	*command;	/* hand-off command and its arguments */
+	char *const	*command;	/* hand-off command, NULL: the queue */
 	/* called once the sockets are bound and root is gone (-1) */
 	void		(*ready)(void *, const int *, size_t);
 	void		*ready_ctx;

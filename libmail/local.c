@@ -57,6 +57,7 @@
 #include "maildir.h"
 #include "map.h"
 #include "mbox.h"
+#include "queue.h"
 #include "str.h"
 #include "user.h"
 
@@ -1294,15 +1295,50 @@ command(struct ctx *c, const struct action *a, struct mail_err *e)
 	    a->target, WEXITSTATUS(st), *out ? ": " : "", out);
 }
 
+/*
+ * requeue - a remote target: a new message in the queue with the same
+ * sender and content and this one recipient, as Postfix's local(8) hands
+ * forwarded mail to cleanup.  Delivered-To: names the local recipient, so
+ * the copy coming back here is seen as a loop.  The queue must exist
+ * (sendmail and the runner make it); mda-deliver does not create one.
+ */
+static int
+requeue(struct ctx *c, const struct action *a, struct mail_err *e)
+{
+	const char	*dir = conf_get(c->conf, "queue_directory");
+	char		*to[1], id[QUEUE_ID_MAX];
+	struct buf	 msg;
+	struct mail_err	 qe;
+	int		 ex;
+
+	if (str_has_ctl(c->rcpt, strlen(c->rcpt)))
+		return mail_err_set(e, EX_DATAERR, "5.6.0",
+		    "envelope with control characters");
+	buf_init(&msg, c->msglen + sizeof c->rcpt + 32);
+	if (buf_printf(&msg, "Delivered-To: %s\n", c->rcpt) == -1 ||
+	    buf_add(&msg, c->msg, c->msglen) == -1) {
+		buf_free(&msg);
+		return mail_err_errno(e, ENOMEM, "%s", a->target);
+	}
+	to[0] = (char *)a->target;
+	ex = queue_enqueue(dir != NULL ? dir : "", c->sender, to, 1, msg.s,
+	    msg.len, (long long)time(NULL), id, &qe);
+	buf_free(&msg);
+	if (ex != EX_OK)
+		return mail_err_set(e, EX_TEMPFAIL, "4.3.0", "%s: %s is "
+		    "remote, and the queue cannot take it: %s", c->orig,
+		    a->target, qe.text);
+	log_info("%s: forwarded to <%s> as %s", c->orig, a->target, id);
+	return mail_err_set(e, EX_OK, NULL, "forwarded as %s", id);
+}
+
 static int
 run(struct ctx *c, struct action *a, int last, struct mail_err *e)
 {
 	mail_err_clear(e);
 	switch (a->kind) {
 	case A_REMOTE:
-		return mail_err_set(e, EX_TEMPFAIL, "4.3.0",
-		    "%s: %s is remote; remote delivery needs the queue, which "
-		    "does not exist yet", c->orig, a->target);
+		return requeue(c, a, e);
 	case A_FILE:
 		/*
 		 * As in Postfix, /dev/null is a target that takes the mail
@@ -1352,7 +1388,7 @@ plan_actions(struct ctx *c)
 			(void)buf_printf(c->plan, "\tshell=%s",
 			    shell_syntax(a->target) ? "yes" : "no");
 		else if (a->kind == A_REMOTE)
-			(void)buf_printf(c->plan, "\t(needs the queue)");
+			(void)buf_printf(c->plan, "\t(queued anew)");
 		(void)buf_addc(c->plan, '\n');
 	}
 }

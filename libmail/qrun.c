@@ -48,6 +48,8 @@
 #define OUT_MAX		(1 << 20)	/* a child's stdout we keep */
 #define ERR_MAX		8192		/* a child's stderr we keep */
 #define ARGV_MAX	(QUEUE_RCPT_MAX + 8)
+#define QRUN_ROUNDS	4		/* of a pass, for new messages */
+#define QRUN_FWD_MAX	16		/* copies sent on at once */
 
 /* qrun_backoff - Postfix's next attempt time */
 long long
@@ -306,10 +308,37 @@ remote(const struct mail_conf *c, struct queue_msg *m, const char *path,
 	buf_free(&err);
 }
 
+/*
+ * forwarded - the queue ids of the copies mda-deliver queued for remote
+ * alias targets, from its log lines on stderr ("NAME: forwarded to
+ * <ADDR> as ID"), added to fwd (QRUN_FWD_MAX at most, the rest wait for
+ * the next queue run).
+ */
+static void
+forwarded(const char *err, char (*fwd)[QUEUE_ID_MAX], size_t *nfwd)
+{
+	const char	*p, *id;
+	size_t		 n;
+
+	for (p = err; p != NULL && (p = strstr(p, ": forwarded to <")) != NULL;
+	    p = id) {
+		if ((id = strstr(p, "> as ")) == NULL)
+			break;
+		id += 5;
+		n = strspn(id, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz");
+		if (n > 0 && n < QUEUE_ID_MAX && *nfwd < QRUN_FWD_MAX &&
+		    (id[n] == '\n' || id[n] == '\0')) {
+			memcpy(fwd[*nfwd], id, n);
+			fwd[(*nfwd)++][n] = '\0';
+		}
+	}
+}
+
 /* local - one mda-deliver run per local recipient */
 static void
 local(const struct mail_conf *c, struct queue_msg *m, const char *path,
-    size_t i, char **relay)
+    size_t i, char **relay, char (*fwd)[QUEUE_ID_MAX], size_t *nfwd)
 {
 	const char	*av[10];
 	struct buf	 out = BUF_INIT(ERR_MAX), err = BUF_INIT(ERR_MAX);
@@ -321,6 +350,8 @@ local(const struct mail_conf *c, struct queue_msg *m, const char *path,
 	av[k++] = m->rcpt[i].addr;
 	av[k] = NULL;
 	ex = run((char *const *)av, path, m->body, &out, &err);
+	if (ex == EX_OK)
+		forwarded(buf_str(&err), fwd, nfwd);
 	from_exit(&m->rcpt[i], ex, &err);
 	relay[i] = str_dup("local");
 	buf_free(&out);
@@ -339,15 +370,18 @@ rfc5322_date(long long when, char *out, size_t size)
 		out[0] = '\0';
 }
 
-/* qrun_bounce_text - the RFC 3464 report */
-int
-qrun_bounce_text(const struct mail_conf *c, const char *id,
-    const char *sender, long long arrival, long long now, const char *msg,
+/*
+ * report - the RFC 3464 report: a bounce, or with until > 0 a delay
+ * warning (Action: delayed, retried until then)
+ */
+static int
+report(const struct mail_conf *c, const char *id, const char *sender,
+    long long arrival, long long now, long long until, const char *msg,
     size_t len, char *const *rcpt, char *const *dsn, char *const *reason,
     size_t n, struct buf *b)
 {
 	const char	*host = conf_get(c, "myhostname"), *hend;
-	char		 date[64], adate[64];
+	char		 date[64], adate[64], udate[64];
 	size_t		 i;
 
 	rfc5322_date(now, date, sizeof date);
@@ -366,13 +400,24 @@ qrun_bounce_text(const struct mail_conf *c, const char *id,
 	    "report-type=delivery-status;\n\tboundary=\"%s.%lld/%s\"\n\n"
 	    "This is a MIME-encapsulated message.\n\n--%s.%lld/%s\n"
 	    "Content-Description: Notification\nContent-Type: text/plain; "
-	    "charset=utf-8\n\nThis is the mail system at host %s.\n\n"
-	    "I'm sorry to have to inform you that your message could not\n"
-	    "be delivered to one or more recipients.\n\n",
-	    host, sender, strcmp(sender, "postmaster") == 0 ?
+	    "charset=utf-8\n\nThis is the mail system at host %s.\n\n",
+	    host, sender, until > 0 ? "Delayed Mail (still being retried)" :
+	    strcmp(sender, "postmaster") == 0 ?
 	    "Postmaster Copy: Undelivered Mail" :
 	    "Undelivered Mail Returned to Sender", date, id, now, host, id,
 	    now, host, id, now, host, host) == -1)
+		return -1;
+	rfc5322_date(until, udate, sizeof udate);
+	if (until > 0 && buf_printf(b, "####################################"
+	    "################################\n# THIS IS A WARNING ONLY.  YOU "
+	    "DO NOT NEED TO RESEND YOUR MESSAGE. #\n#########################"
+	    "###########################################\n\nYour message "
+	    "could not be delivered for %lld minute(s).\nIt will be retried "
+	    "until %s.\n\n", (now - arrival) / 60, udate) == -1)
+		return -1;
+	if (until == 0 && buf_adds(b, "I'm sorry to have to inform you that "
+	    "your message could not\nbe delivered to one or more "
+	    "recipients.\n\n") == -1)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (buf_printf(b, "<%s>: %s\n", rcpt[i], reason[i]) == -1)
@@ -382,17 +427,44 @@ qrun_bounce_text(const struct mail_conf *c, const char *id,
 	    "Reporting-MTA: dns; %s\nX-Mailpath-Queue-ID: %s\n"
 	    "Arrival-Date: %s\n", id, now, host, host, id, adate) == -1)
 		return -1;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (buf_printf(b, "\nFinal-Recipient: rfc822; %s\nAction: "
-		    "failed\nStatus: %s\nDiagnostic-Code: X-mailpath; %s\n",
-		    rcpt[i], dsn[i], reason[i]) == -1)
+		    "%s\nStatus: %s\nDiagnostic-Code: X-mailpath; %s\n",
+		    rcpt[i], until > 0 ? "delayed" : "failed", dsn[i],
+		    reason[i]) == -1)
 			return -1;
+		if (until > 0 && buf_printf(b, "Will-Retry-Until: %s\n",
+		    udate) == -1)
+			return -1;
+	}
 	if (buf_printf(b, "\n--%s.%lld/%s\nContent-Description: Undelivered "
 	    "Message Headers\nContent-Type: text/rfc822-headers\n\n", id,
 	    now, host) == -1 || buf_add(b, msg, (size_t)(hend - msg)) == -1 ||
 	    buf_printf(b, "\n--%s.%lld/%s--\n", id, now, host) == -1)
 		return -1;
 	return 0;
+}
+
+/* qrun_bounce_text - the RFC 3464 report of failed recipients */
+int
+qrun_bounce_text(const struct mail_conf *c, const char *id,
+    const char *sender, long long arrival, long long now, const char *msg,
+    size_t len, char *const *rcpt, char *const *dsn, char *const *reason,
+    size_t n, struct buf *b)
+{
+	return report(c, id, sender, arrival, now, 0, msg, len, rcpt, dsn,
+	    reason, n, b);
+}
+
+/* qrun_delay_text - the RFC 3464 report of delayed recipients */
+int
+qrun_delay_text(const struct mail_conf *c, const char *id,
+    const char *sender, long long arrival, long long now, long long until,
+    const char *msg, size_t len, char *const *rcpt, char *const *dsn,
+    char *const *reason, size_t n, struct buf *b)
+{
+	return report(c, id, sender, arrival, now, until > 0 ? until : 1, msg,
+	    len, rcpt, dsn, reason, n, b);
 }
 
 /* is_postmaster - the address is postmaster, bare or in a domain */
@@ -403,10 +475,14 @@ is_postmaster(const char *a)
 	    (a[10] == '\0' || a[10] == '@');
 }
 
-/* bounce - queue a report (to to) for the recipients newly bounced */
+/*
+ * bounce - queue a report (to to) for the recipients marked in newly: a
+ * bounce, or with until > 0 a delay warning
+ */
 static int
 bounce(const struct mail_conf *c, const struct queue_msg *m,
-    const char *newly, long long now, const char *to, char *bid)
+    const char *newly, long long now, long long until, const char *to,
+    char *bid)
 {
 	struct buf	 b = BUF_INIT((size_t)1 << 31);
 	struct mail_err	 e;
@@ -425,13 +501,16 @@ bounce(const struct mail_conf *c, const struct queue_msg *m,
 				wv[n++] = m->rcpt[i].reason;
 			}
 		tov[0] = (char *)to;
-		if (qrun_bounce_text(c, m->id, to, m->arrival, now,
-		    m->file.s + m->body, m->size, rv, dv, wv, n, &b) == 0)
+		if ((until > 0 ? qrun_delay_text(c, m->id, to, m->arrival,
+		    now, until, m->file.s + m->body, m->size, rv, dv, wv, n,
+		    &b) : qrun_bounce_text(c, m->id, to, m->arrival, now,
+		    m->file.s + m->body, m->size, rv, dv, wv, n, &b)) == 0)
 			ex = queue_enqueue(conf_get(c, "queue_directory"), "",
 			    tov, 1, b.s, b.len, now, bid, &e);
 		if (ex == EX_OK)
-			log_info("%s: %s non-delivery notification: %s",
-			    m->id, *m->sender ? "sender" : "postmaster", bid);
+			log_info("%s: %s %s notification: %s", m->id,
+			    *m->sender ? "sender" : "postmaster", until > 0 ?
+			    "delay" : "non-delivery", bid);
 		else
 			log_error("%s: cannot queue a bounce: %s", m->id,
 			    ex == EX_TEMPFAIL ? "out of memory" : e.text);
@@ -452,13 +531,15 @@ qrun_message(const struct mail_conf *c, const char *id, int flags,
 	struct queue_msg m;
 	struct mail_err	 e2;
 	char		 path[PATH_MAX], bid[QUEUE_ID_MAX], **relay = NULL;
+	char		 wid[QUEUE_ID_MAX];
+	char		 fwd[QRUN_FWD_MAX][QUEUE_ID_MAX];
 	char		*newly = NULL;
 	const char	*v;
-	size_t		*due = NULL, nd = 0, i, nr = 0;
-	long long	 life, min, max;
+	size_t		*due = NULL, nd = 0, i, nr = 0, nfwd = 0;
+	long long	 life, min, max, warn;
 	int		 ex, nb = 0;
 
-	bid[0] = '\0';
+	bid[0] = wid[0] = '\0';
 
 	if ((ex = queue_open(dir, id, 1, &m, e)) != EX_OK) {
 		if (ex == EX_DATAERR && st != NULL)
@@ -472,6 +553,8 @@ qrun_message(const struct mail_conf *c, const char *id, int flags,
 	    (ex = conf_get_time(c, "minimal_backoff_time", 's', &min, e)) !=
 	    EX_OK ||
 	    (ex = conf_get_time(c, "maximal_backoff_time", 's', &max, e)) !=
+	    EX_OK ||
+	    (ex = conf_get_time(c, "delay_warning_time", 'h', &warn, e)) !=
 	    EX_OK)
 		goto out;
 	if (queue_path(path, sizeof path, dir, "queue", id) == -1 ||
@@ -489,7 +572,7 @@ qrun_message(const struct mail_conf *c, const char *id, int flags,
 		    m.rcpt[i].state == QUEUE_DEFERRED && m.rcpt[i].next > now))
 			continue;
 		if (domain_local(c, m.rcpt[i].addr))
-			local(c, &m, path, i, relay);
+			local(c, &m, path, i, relay, fwd, &nfwd);
 		else
 			due[nd++] = i;
 	}
@@ -544,7 +627,7 @@ qrun_message(const struct mail_conf *c, const char *id, int flags,
 				newly[i] = 0;
 				nb--;
 			}
-	if (nb > 0 && bounce(c, &m, newly, now, *m.sender ? m.sender :
+	if (nb > 0 && bounce(c, &m, newly, now, 0, *m.sender ? m.sender :
 	    "postmaster", bid) != EX_OK) {
 		for (i = 0; i < m.nrcpt; i++)
 			if (newly[i]) {
@@ -553,6 +636,24 @@ qrun_message(const struct mail_conf *c, const char *id, int flags,
 				m.rcpt[i].next = qrun_backoff(m.arrival, now,
 				    min, max);
 			}
+	}
+	/*
+	 * A delay warning, once per message (delay_warning_time, as in
+	 * Postfix): to the sender, never to the null sender, about the
+	 * recipients still deferred once the message is that old.  It is
+	 * queued before the file says so, so a crash may send it twice.
+	 */
+	if (warn > 0 && m.warned == 0 && *m.sender != '\0' &&
+	    now - m.arrival >= warn) {
+		memset(newly, 0, m.nrcpt);
+		for (i = 0, nb = 0; i < m.nrcpt; i++)
+			if (m.rcpt[i].state == QUEUE_DEFERRED) {
+				newly[i] = 1;
+				nb++;
+			}
+		if (nb > 0 && bounce(c, &m, newly, now, m.arrival + life,
+		    m.sender, wid) == EX_OK)
+			m.warned = now;
 	}
 	for (i = 0; i < m.nrcpt && !queue_live(&m.rcpt[i]); i++)
 		;
@@ -568,27 +669,68 @@ out:
 	/* The report goes out in the same pass. */
 	if (ex == EX_OK && bid[0] != '\0')
 		(void)qrun_message(c, bid, flags, now, st, &e2);
+	if (ex == EX_OK && wid[0] != '\0')
+		(void)qrun_message(c, wid, flags, now, st, &e2);
+	/* So do the copies for remote alias targets, as in Postfix. */
+	for (i = 0; ex == EX_OK && i < nfwd; i++)
+		(void)qrun_message(c, fwd[i], flags, now, st, &e2);
 	return ex;
 }
 
-/* qrun_pass - one attempt for each message in the queue */
+/* listed - id is in the sorted list old (n entries) */
+static int
+listed(char **old, size_t n, const char *id)
+{
+	size_t	lo = 0, hi = n, mid;
+	int	cmp;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((cmp = strcmp(old[mid], id)) == 0)
+			return 1;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/*
+ * qrun_pass - one attempt for each message in the queue.  Messages that
+ * appear during the pass (a remote alias target queued anew by
+ * mda-deliver) get theirs in a further round, without QRUN_FORCE, a few
+ * rounds at most, so that a forwarding chain cannot keep it going.
+ */
 int
 qrun_pass(const struct mail_conf *c, int flags, struct qrun_stats *st,
     struct mail_err *e)
 {
 	struct mail_err	 e2;
-	char		**ids;
-	size_t		 n, i;
-	int		 ex;
+	char		**ids, **old = NULL;
+	size_t		 n, i, nold = 0, ran = 1;
+	int		 ex, round;
 
-	if ((ex = queue_list(conf_get(c, "queue_directory"), &ids, &n, e)) !=
-	    EX_OK)
-		return ex;
-	for (i = 0; i < n; i++)
-		if ((ex = qrun_message(c, ids[i], flags, (long long)time(NULL),
-		    st, &e2)) == EX_TEMPFAIL && e2.text[0] != '\0')
-			log_warn("%s", e2.text);
-	queue_list_free(ids);
+	for (round = 0; round < QRUN_ROUNDS && ran > 0; round++) {
+		if ((ex = queue_list(conf_get(c, "queue_directory"), &ids, &n,
+		    e)) != EX_OK) {
+			queue_list_free(old);
+			return round == 0 ? ex : EX_OK;
+		}
+		for (i = 0, ran = 0; i < n; i++) {
+			if (listed(old, nold, ids[i]))
+				continue;
+			ran++;
+			if ((ex = qrun_message(c, ids[i], round == 0 ? flags :
+			    flags & ~QRUN_FORCE, (long long)time(NULL), st,
+			    &e2)) == EX_TEMPFAIL && e2.text[0] != '\0')
+				log_warn("%s", e2.text);
+		}
+		queue_list_free(old);
+		old = ids;
+		nold = n;
+	}
+	queue_list_free(old);
 	return EX_OK;
 }
 

@@ -2,8 +2,9 @@
 /*
  * qrun - the delivery pass over the queue: route each waiting recipient
  * (mydestination: mda-deliver; else smtp-send, which goes to relayhost or
- * the MX), record what became of it, retry with Postfix's backoff, bounce
- * (RFC 3464) what failed for good or waited past maximal_queue_lifetime;
+ * the MX), record what became of it, retry with Postfix's backoff, warn
+ * the sender once after delay_warning_time, bounce (RFC 3464) what
+ * failed for good or waited past maximal_queue_lifetime;
  * the failures of a message from the null sender go to the postmaster,
  * unless they are the postmaster's own.
  */
@@ -38,7 +39,11 @@ long long qrun_backoff(long long, long long, long long, long long);
 int	 qrun_message(const struct mail_conf *, const char *, int, long long,
 	    struct qrun_stats *, struct mail_err *);
 
-/* qrun_pass - qrun_message for every message in the queue; EX_OK or why not */
+/*
+ * qrun_pass - qrun_message for every message in the queue (due ones only
+ * without QRUN_FORCE), then for those that appeared meanwhile (a copy
+ * for a remote alias target), a few rounds at most; EX_OK or why not
+ */
 int	 qrun_pass(const struct mail_conf *, int, struct qrun_stats *,
 	    struct mail_err *);
 
@@ -59,4 +64,13 @@ int	 qrun_daemon(const struct mail_conf *, long long, struct mail_err *);
 int	 qrun_bounce_text(const struct mail_conf *, const char *, const char *,
 	    long long, long long, const char *, size_t, char *const *,
 	    char *const *, char *const *, size_t, struct buf *);
+
+/*
+ * qrun_delay_text - the same report as a delay warning (Postfix's
+ * "Delayed Mail (still being retried)", Action: delayed), for recipients
+ * that will be retried until the given time.  0, or -1 with errno.
+ */
+int	 qrun_delay_text(const struct mail_conf *, const char *, const char *,
+	    long long, long long, long long, const char *, size_t,
+	    char *const *, char *const *, char *const *, size_t, struct buf *);
 #endif

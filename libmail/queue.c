@@ -113,6 +113,33 @@ clean(struct buf *b, const char *s)
 		    ' ' : *s);
 }
 
+/* token - one word of a record: "-" for none, else no blank, no control */
+static void
+token(struct buf *b, const char *s)
+{
+	if (s == NULL || *s == '\0') {
+		(void)buf_addc(b, '-');
+		return;
+	}
+	for (; *s != '\0'; s++)
+		(void)buf_addc(b, (unsigned char)*s <= 32 || *s == 127 ?
+		    '?' : *s);
+}
+
+/* notify_letters - NOTIFY bits as letters (N, S, F, D), "-" for none */
+static void
+notify_letters(struct buf *b, int v)
+{
+	static const char	l[] = "NSFD";
+	int			i;
+
+	if (v == 0)
+		(void)buf_addc(b, '-');
+	for (i = 0; i < 4; i++)
+		if (v & (1 << i))
+			(void)buf_addc(b, l[i]);
+}
+
 /* format - the whole file for m with message bytes body/size */
 static int
 format(struct buf *out, const struct queue_msg *m, const char *body,
@@ -125,6 +152,14 @@ format(struct buf *out, const struct queue_msg *m, const char *body,
 	(void)buf_printf(&rest, "I %s\nT %lld\nS ", m->id, m->arrival);
 	clean(&rest, m->sender);
 	(void)buf_addc(&rest, '\n');
+	if (m->warned > 0)
+		(void)buf_printf(&rest, "W %lld\n", m->warned);
+	if (m->ret != 0 || m->envid != NULL) {
+		(void)buf_printf(&rest, "E %c ", m->ret == QUEUE_RET_FULL ?
+		    'F' : m->ret == QUEUE_RET_HDRS ? 'H' : '-');
+		token(&rest, m->envid);
+		(void)buf_addc(&rest, '\n');
+	}
 	for (i = 0; i < m->nrcpt; i++) {
 		(void)buf_printf(&rest, "R %c %lld %s ", m->rcpt[i].state,
 		    m->rcpt[i].next, m->rcpt[i].dsn[0] ? m->rcpt[i].dsn : "-");
@@ -132,6 +167,13 @@ format(struct buf *out, const struct queue_msg *m, const char *body,
 		(void)buf_addc(&rest, '\t');
 		clean(&rest, m->rcpt[i].reason ? m->rcpt[i].reason : "");
 		(void)buf_addc(&rest, '\n');
+		if (m->rcpt[i].notify != 0 || m->rcpt[i].orcpt != NULL) {
+			(void)buf_adds(&rest, "N ");
+			notify_letters(&rest, m->rcpt[i].notify);
+			(void)buf_addc(&rest, ' ');
+			token(&rest, m->rcpt[i].orcpt);
+			(void)buf_addc(&rest, '\n');
+		}
 	}
 	(void)buf_adds(&rest, "B\n");
 	/* Each add above fails alone; one check of the last catches all. */
@@ -255,6 +297,16 @@ queue_enqueue(const char *dir, const char *sender, char *const *rcpt,
     size_t n, const char *msg, size_t len, long long now, char *id,
     struct mail_err *e)
 {
+	return queue_enqueue_dsn(dir, sender, rcpt, n, NULL, msg, len, now,
+	    id, e);
+}
+
+/* queue_enqueue_dsn - the same, with the envelope's DSN parameters */
+int
+queue_enqueue_dsn(const char *dir, const char *sender, char *const *rcpt,
+    size_t n, const struct queue_dsn *dsn, const char *msg, size_t len,
+    long long now, char *id, struct mail_err *e)
+{
 	struct queue_msg	m;
 	size_t			i;
 	int			fd;
@@ -269,6 +321,14 @@ queue_enqueue(const char *dir, const char *sender, char *const *rcpt,
 		m.rcpt[i].addr = rcpt[i];
 		m.rcpt[i].state = QUEUE_PENDING;
 		m.rcpt[i].reason = NULL;
+		if (dsn != NULL && dsn->notify != NULL)
+			m.rcpt[i].notify = dsn->notify[i];
+		if (dsn != NULL && dsn->orcpt != NULL)
+			m.rcpt[i].orcpt = dsn->orcpt[i];
+	}
+	if (dsn != NULL) {
+		m.ret = dsn->ret;
+		m.envid = (char *)dsn->envid;
 	}
 	m.nrcpt = n;
 	m.arrival = now;
@@ -331,12 +391,51 @@ free_fields(struct queue_msg *m)
 	for (i = 0; i < m->nrcpt; i++) {
 		free(m->rcpt[i].addr);
 		free(m->rcpt[i].reason);
+		free(m->rcpt[i].orcpt);
 	}
 	free(m->rcpt);
 	free(m->sender);
+	free(m->envid);
 	m->rcpt = NULL;
 	m->sender = NULL;
+	m->envid = NULL;
 	m->nrcpt = 0;
+}
+
+/* notify_bits - letters back to NOTIFY bits; -1 for anything else */
+static int
+notify_bits(const char *s)
+{
+	const char	*l = "NSFD", *q;
+	int		 v = 0;
+
+	if (strcmp(s, "-") == 0)
+		return 0;
+	for (; *s != '\0'; s++) {
+		if ((q = strchr(l, *s)) == NULL || (v & (1 << (q - l))))
+			return -1;
+		v |= 1 << (q - l);
+	}
+	return v == 0 ? -1 : v;
+}
+
+/* dsn_word - a token() word up to stop: NULL for "-"; 0 or -1 */
+static int
+dsn_word(const char **pp, const char *end, char stop, char **out)
+{
+	char	*s;
+
+	if ((s = field(pp, end, stop)) == NULL || *s == '\0' ||
+	    strpbrk(s, " \t") != NULL) {
+		free(s);
+		return -1;
+	}
+	if (strcmp(s, "-") == 0) {
+		free(s);
+		s = NULL;
+	}
+	*out = s;
+	return 0;
 }
 
 /* queue_parse - check and parse m->file */
@@ -397,6 +496,24 @@ queue_parse(struct queue_msg *m, const char **why)
 	p += 2;
 	if ((m->sender = field(&p, end, '\n')) == NULL)
 		goto bad;
+	*why = "bad W record";
+	m->warned = 0;
+	if (end - p >= 2 && memcmp(p, "W ", 2) == 0) {
+		p += 2;
+		if (num(&p, end, '\n', &m->warned) == -1 || m->warned == 0)
+			goto bad;
+	}
+	*why = "bad E record";
+	m->ret = 0;
+	if (end - p >= 2 && memcmp(p, "E ", 2) == 0) {
+		if (end - p < 5 || strchr("FH-", p[2]) == NULL || p[3] != ' ')
+			goto bad;
+		m->ret = p[2] == 'F' ? QUEUE_RET_FULL : p[2] == 'H' ?
+		    QUEUE_RET_HDRS : 0;
+		p += 4;
+		if (dsn_word(&p, end, '\n', &m->envid) == -1)
+			goto bad;
+	}
 	*why = "bad R record";
 	while (end - p >= 2 && memcmp(p, "R ", 2) == 0) {
 		p += 2;
@@ -431,6 +548,18 @@ queue_parse(struct queue_msg *m, const char **why)
 		if ((r->reason = field(&p, end, '\n')) == NULL ||
 		    strchr(r->reason, '\t') != NULL || *r->addr == '\0')
 			goto bad;
+		if (end - p >= 2 && memcmp(p, "N ", 2) == 0) {
+			*why = "bad N record";
+			p += 2;
+			if ((s = field(&p, end, ' ')) == NULL)
+				goto bad;
+			r->notify = notify_bits(s);
+			free(s);
+			if (r->notify == -1 ||
+			    dsn_word(&p, end, '\n', &r->orcpt) == -1)
+				goto bad;
+			*why = "bad R record";
+		}
 	}
 	*why = "no recipients";
 	if (m->nrcpt == 0)

@@ -14,7 +14,10 @@
  *	I <queue id>
  *	T <arrival, seconds since the epoch>
  *	S <sender, empty for <>>
+ *	W <when the delay warning went out>	(only once it has)
+ *	E <F|H|-> <envid or ->	(DSN RET and ENVID, only when given)
  *	R <P|S|D|B> <next attempt> <dsn or -> <recipient>\t<reason>
+ *	N <NSFD or -> <orcpt or ->	(that recipient's DSN, when given)
  *	...
  *	B
  *	<the message, LF line ends, to the end of the file>
@@ -38,18 +41,38 @@
 #define QUEUE_DEFERRED	'D'	/* failed temporarily; next says when again */
 #define QUEUE_BOUNCED	'B'	/* failed for good */
 
+/* DSN (RFC 3461) as the client gave it; the bits are smtpd.h's */
+#define QUEUE_NOTIFY_NEVER	0x01
+#define QUEUE_NOTIFY_SUCCESS	0x02
+#define QUEUE_NOTIFY_FAILURE	0x04
+#define QUEUE_NOTIFY_DELAY	0x08
+#define QUEUE_RET_FULL		1
+#define QUEUE_RET_HDRS		2
+
+struct queue_dsn {
+	int		 ret;		/* QUEUE_RET_*, 0 when not given */
+	const char	*envid;		/* xtext, NULL when not given */
+	const int	*notify;	/* per recipient QUEUE_NOTIFY_*, or NULL */
+	char *const	*orcpt;		/* per recipient "rfc822;x" or NULL */
+};
+
 struct queue_rcpt {
 	char		*addr;		/* as queued (after canonical maps) */
 	int		 state;		/* QUEUE_* */
 	long long	 next;		/* next attempt (deferred), else 0 */
 	char		 dsn[16];	/* last enhanced status code, "" none */
 	char		*reason;	/* last reason, "" none; one line */
+	int		 notify;	/* DSN NOTIFY bits, 0 not given */
+	char		*orcpt;		/* DSN ORCPT, NULL not given */
 };
 
 struct queue_msg {
 	char		 id[QUEUE_ID_MAX];
 	long long	 arrival;
 	char		*sender;	/* "" is <> */
+	long long	 warned;	/* delay warning sent then; 0 not yet */
+	int		 ret;		/* DSN RET (QUEUE_RET_*), 0 not given */
+	char		*envid;		/* DSN ENVID, NULL not given */
 	struct queue_rcpt *rcpt;
 	size_t		 nrcpt;
 	struct buf	 file;		/* the whole file as read */
@@ -72,6 +95,14 @@ int	 queue_init(const char *, struct mail_err *);
  */
 int	 queue_enqueue(const char *, const char *, char *const *, size_t,
 	    const char *, size_t, long long, char *, struct mail_err *);
+
+/*
+ * queue_enqueue_dsn - queue_enqueue() keeping the DSN parameters of the
+ * envelope (dsn may be NULL: none) in the file, for the reports.
+ */
+int	 queue_enqueue_dsn(const char *, const char *, char *const *, size_t,
+	    const struct queue_dsn *, const char *, size_t, long long, char *,
+	    struct mail_err *);
 
 /*
  * queue_open - read and check the queue file of id into m.  With lock

@@ -1657,6 +1657,10 @@ finish(struct session *s, struct text *t)
 	if (s->ops->msg_close != NULL)
 		rc = s->ops->msg_close(s->ops->ctx, &t->env, 1, &e);
 	if (rc == EX_OK) {
+		/* The queue names the message by its own id from now on. */
+		if (e.text[0] != '\0' && strlen(e.text) < sizeof s->qid &&
+		    strcspn(e.text, " \t\r\n") == strlen(e.text))
+			memcpy(s->qid, e.text, strlen(e.text) + 1);
 		reply(s, 250, "2.0.0", "Ok: queued as %s", s->qid);
 		logmsg(s, t, "queued");
 		return;

@@ -78,8 +78,10 @@ struct smtpd_env {
  *               unstuffed; 0, or -1 with errno (the message then fails
  *               with 451 at its end).
  *   msg_close   commit (1) or abandon (0) the message.  For a commit,
- *               EX_OK means "250 ... queued"; other codes reply per the
- *               table with e's enhanced code and text.
+ *               EX_OK means "250 ... queued" (as e's text when it is
+ *               set: the queue's own id, then used in the log line too);
+ *               other codes reply per the table with e's enhanced code
+ *               and text.
  *   trace       dir 'C' or 'S', one protocol line (-v transcripts).
  *   starttls    with tls_ctx: after "220 Ready to start TLS", the TLS
  *               handshake; on success it replaces *io with one that

@@ -2,7 +2,8 @@
 # The satellite system of the lab: relayhost = [127.0.0.1]:PORT, the
 # smarthost a real smtp-listen handing to mda-deliver.  Sent while it is
 # up: delivered there.  Stopped: deferred, mailq says why, the backoff is
-# Postfix's; started again and sendmail -q: delivered.  A 550 bounces to
+# Postfix's; started again, sendmail -q leaves it until it is due (the
+# queue's clock moved on by ageq.py), then delivers it.  A 550 bounces to
 # the local sender; a message past maximal_queue_lifetime expires and
 # bounces; the null sender gets no bounce (the postmaster a copy).
 . "$top_srcdir/t/test-lib.sh"
@@ -86,7 +87,14 @@ test_expect_success 'the -q1s runner leaves a message that is not due yet' '
 '
 
 smarthost_start
-test_expect_success 'smarthost back, sendmail -q: delivered, queue empty' '
+test_expect_success 'sendmail -q leaves a message that is not due (Postfix flushes)' '
+	sm -q &&
+	want "$(nqueued)" 1 "queue files" &&
+	want "$(count_msgs smart/spool/carol)" 1 "carol on the smarthost"
+'
+
+test_expect_success 'smarthost back, 400 s later sendmail -q: delivered, queue empty' '
+	age_queue 400 &&
 	sm -q &&
 	want "$(count_msgs smart/spool/carol)" 2 "carol on the smarthost" &&
 	want "$(nqueued)" 0 "queue files" &&

@@ -23,6 +23,8 @@ queue_all() {
 		i=$((i + 1))
 	done
 	set_conf "mda_deliver_program=$top_builddir/mda-deliver"
+	# sendmail -q takes only what is due: let the backoff pass
+	age_queue 3600
 }
 
 # subjects TAG - how often each message of TAG arrived: "once twice missing"

@@ -64,6 +64,16 @@ static const struct {
 	{ "no B record", "I ID\nT 1\nS a\nR P 0 - b\t\nx" },
 	{ "id mismatch", "I OTHER\nT 1\nS a\nR P 0 - b\t\nB\nx" },
 	{ "negative time", "I ID\nT -1\nS a\nR P 0 - b\t\nB\nx" },
+	{ "W not a time", "I ID\nT 1\nS a\nW soon\nR P 0 - b\t\nB\nx" },
+	{ "W zero", "I ID\nT 1\nS a\nW 0\nR P 0 - b\t\nB\nx" },
+	{ "W after R", "I ID\nT 1\nS a\nR P 0 - b\t\nW 5\nB\nx" },
+	{ "E unknown RET", "I ID\nT 1\nS a\nE X -\nR P 0 - b\t\nB\nx" },
+	{ "E empty ENVID", "I ID\nT 1\nS a\nE F \nR P 0 - b\t\nB\nx" },
+	{ "E after R", "I ID\nT 1\nS a\nR P 0 - b\t\nE F -\nB\nx" },
+	{ "N unknown letter", "I ID\nT 1\nS a\nR P 0 - b\t\nN Q -\nB\nx" },
+	{ "N letter twice", "I ID\nT 1\nS a\nR P 0 - b\t\nN FF -\nB\nx" },
+	{ "N blank ORCPT", "I ID\nT 1\nS a\nR P 0 - b\t\nN F a b\nB\nx" },
+	{ "N before any R", "I ID\nT 1\nS a\nN F -\nR P 0 - b\t\nB\nx" },
 };
 
 static unsigned long long
@@ -217,8 +227,69 @@ test_bounce(void)
 	ok(strstr(s, "text/rfc822-headers\n\nSubject: hi\nFrom: a@b\n\n")
 	    != NULL, "the original header");
 	ok(strstr(s, "secret body") == NULL, "not the body");
+	buf_reset(&b);
+	is_int(qrun_delay_text(c, "ID1", "a@b", 0, 7200, 432000, msg,
+	    sizeof msg - 1, rc, dsn, why, 1, &b), 0, "delay text");
+	s = buf_str(&b);
+	ok(strstr(s, "\nSubject: Delayed Mail (still being retried)\n") !=
+	    NULL, "the delay subject");
+	ok(strstr(s, "\nAction: delayed\n") != NULL &&
+	    strstr(s, "Action: failed") == NULL, "Action: delayed");
+	ok(strstr(s, "\nWill-Retry-Until: ") != NULL, "Will-Retry-Until");
+	ok(strstr(s, "delivered for 120 minute(s)") != NULL, "how long");
 	buf_free(&b);
 	conf_free(c);
+}
+
+/* test_dsn - the DSN parameters go into the file and come back */
+static void
+test_dsn(void)
+{
+	static const char msg[] = "Subject: dsn\n\nbody\n";
+	char *const	 rc[] = { "a@example.test", "b@example.test",
+	    "c@example.test" };
+	char *const	 orcpt[] = { "rfc822;A@example.test", NULL,
+	    "rfc822;with space" };
+	const int	 notify[] = { QUEUE_NOTIFY_FAILURE | QUEUE_NOTIFY_DELAY,
+	    0, QUEUE_NOTIFY_NEVER };
+	struct queue_dsn dsn = { QUEUE_RET_HDRS, "QQ+2B1", notify, orcpt };
+	struct queue_msg m;
+	struct mail_err	 e;
+	char		 id[QUEUE_ID_MAX];
+
+	is_int(queue_enqueue_dsn(dir, "s@x.test", rc, 3, &dsn, msg,
+	    sizeof msg - 1, 2000, id, &e), EX_OK, "enqueue with DSN");
+	is_int(queue_open(dir, id, 1, &m, &e), EX_OK, "open it");
+	is_int(m.ret, QUEUE_RET_HDRS, "RET=HDRS read back");
+	is_str(m.envid ? m.envid : "(null)", "QQ+2B1", "ENVID read back");
+	is_int(m.rcpt[0].notify, QUEUE_NOTIFY_FAILURE | QUEUE_NOTIFY_DELAY,
+	    "NOTIFY=FAILURE,DELAY read back");
+	is_str(m.rcpt[0].orcpt ? m.rcpt[0].orcpt : "(null)",
+	    "rfc822;A@example.test", "ORCPT read back");
+	is_int(m.rcpt[1].notify, 0, "no NOTIFY for the second");
+	ok(m.rcpt[1].orcpt == NULL, "no ORCPT for the second");
+	is_int(m.rcpt[2].notify, QUEUE_NOTIFY_NEVER, "NOTIFY=NEVER");
+	is_str(m.rcpt[2].orcpt ? m.rcpt[2].orcpt : "(null)",
+	    "rfc822;with?space", "a blank cannot break the record");
+	ok(m.size == sizeof msg - 1 && memcmp(m.file.s + m.body, msg,
+	    m.size) == 0, "message bytes after the DSN records");
+	m.rcpt[0].state = QUEUE_SENT;
+	is_int(queue_update(dir, &m, &e), EX_OK, "update");
+	queue_close(&m);
+	is_int(queue_open(dir, id, 0, &m, &e), EX_OK, "reopen");
+	ok(m.ret == QUEUE_RET_HDRS && m.envid != NULL &&
+	    m.rcpt[2].notify == QUEUE_NOTIFY_NEVER && m.rcpt[0].orcpt != NULL,
+	    "the DSN records survive a state update");
+	queue_close(&m);
+	is_int(queue_enqueue_dsn(dir, "s@x.test", rc, 1, NULL, msg,
+	    sizeof msg - 1, 2000, id, &e), EX_OK, "enqueue without DSN");
+	is_int(queue_open(dir, id, 0, &m, &e), EX_OK, "open it");
+	ok(m.ret == 0 && m.envid == NULL && m.rcpt[0].notify == 0 &&
+	    m.rcpt[0].orcpt == NULL, "nothing made up");
+	ok(memmem(m.file.s, m.body, "\nE ", 3) == NULL &&
+	    memmem(m.file.s, m.body, "\nN ", 3) == NULL,
+	    "no E or N record without DSN");
+	queue_close(&m);
 }
 
 int
@@ -286,6 +357,12 @@ main(void)
 	is_int(m.rcpt[0].state, QUEUE_SENT, "sent survives");
 	is_int(m.rcpt[1].state, QUEUE_DEFERRED, "deferred survives");
 	is_int(m.rcpt[1].next, 1300, "next attempt survives");
+	is_int(m.warned, 0, "no delay warning yet");
+	m.warned = 1250;
+	is_int(queue_update(dir, &m, &e), EX_OK, "update with a warning");
+	queue_close(&m);
+	is_int(queue_open(dir, id, 1, &m, &e), EX_OK, "reopen again");
+	is_int(m.warned, 1250, "the delay warning's time survives");
 	is_str(m.rcpt[1].dsn, "4.4.1", "dsn survives");
 	is_str(m.rcpt[1].reason, "connect to x[1.2.3.4]:25: refused ",
 	    "reason survives, made one line");
@@ -354,6 +431,7 @@ main(void)
 	test_rewrite();
 	test_backoff();
 	test_bounce();
+	test_dsn();
 	buf_free(&good);
 	buf_free(&b);
 	n = (size_t)snprintf(path, sizeof path, "rm -rf '%s'", dir);
