@@ -158,6 +158,8 @@ static const struct conf_def defs[] = {
 	{ "queue_run_delay", "300s", NULL, 0 },
 	/* warn the sender after this long, 0h: never */
 	{ "delay_warning_time", "0h", NULL, 0 },
+	/* bytes the queue's file system must keep free (452 at MAIL) */
+	{ "queue_minfree", "0", NULL, 0 },
 	/* Received: headers after which a message is a loop */
 	{ "hopcount_limit", "50", NULL, 0 },
 	/* the queue runner's local delivery program */

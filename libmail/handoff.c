@@ -27,6 +27,7 @@
 
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -580,6 +581,36 @@ op_rcpt(void *ctx, const struct addr *a, struct mail_err *e)
 	return h->rcpt_check(h->rcpt_ctx, a, e);
 }
 
+/*
+ * op_space - at MAIL, is there room in the queue's file system?  As
+ * Postfix's smtpd: at least queue_minfree bytes, and 1.5 times the
+ * larger of message_size_limit and the size the client announced.
+ */
+static int
+op_space(void *ctx, long long size, struct mail_err *e)
+{
+	struct handoff	*h = ctx;
+	struct statvfs	 vfs;
+	long long	 minfree = 0, limit = 0, need, avail;
+
+	(void)conf_get_num(h->conf, "queue_minfree", &minfree, e);
+	(void)conf_get_num(h->conf, "message_size_limit", &limit, e);
+	mail_err_clear(e);
+	if (size > limit)
+		limit = size;
+	need = limit > LLONG_MAX / 3 ? LLONG_MAX : limit / 2 * 3;
+	if (minfree > need)
+		need = minfree;
+	if (statvfs(h->qdir, &vfs) == -1)
+		return EX_OK;	/* the write will tell, at the end of DATA */
+	avail = (long long)vfs.f_bavail * (long long)vfs.f_frsize;
+	if (avail >= need)
+		return EX_OK;
+	return mail_err_set(e, EX_TEMPFAIL, "4.3.1", "%s: %lld bytes free, "
+	    "%lld needed (queue_minfree, 1.5 x message_size_limit)", h->qdir,
+	    avail, need);
+}
+
 /* handoff_ops - smtpd_ops that hand each accepted message to h */
 void
 handoff_ops(struct handoff *h, struct smtpd_ops *ops)
@@ -587,6 +618,8 @@ handoff_ops(struct handoff *h, struct smtpd_ops *ops)
 	ops->ctx = h;
 	if (h->rcpt_check != NULL)
 		ops->rcpt_check = op_rcpt;
+	if (h->argv == NULL && h->qdir != NULL)
+		ops->mail_check = op_space;
 	ops->msg_open = op_open;
 	ops->msg_line = op_line;
 	ops->msg_close = op_close;

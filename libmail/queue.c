@@ -341,7 +341,21 @@ queue_enqueue_dsn(const char *dir, const char *sender, char *const *rcpt,
 	free(m.rcpt);
 	if (fd == -1)
 		return e->ex == EX_OK ? EX_TEMPFAIL : e->ex;
-	close(fd);
+	if (close(fd) == -1) {
+		/*
+		 * NFS reports a failed write-back here (BATTERY F-04): the
+		 * file may be incomplete, so it is withdrawn and the client
+		 * told to try again, as Postfix's cleanup does.
+		 */
+		int	saved = errno;
+		char	dst[PATH_MAX], qdir[PATH_MAX];
+
+		if (queue_path(dst, sizeof dst, dir, "queue", m.id) == 0)
+			(void)unlink(dst);
+		if (queue_path(qdir, sizeof qdir, dir, "queue", "") == 0)
+			(void)syncdir(qdir);
+		return mail_err_errno(e, saved, "close queue file %s", m.id);
+	}
 	memcpy(id, m.id, QUEUE_ID_MAX);
 	return EX_OK;
 }

@@ -995,6 +995,12 @@ cmd_mail(struct session *s, char *arg)
 		    "Message size exceeds fixed limit");
 		return;
 	}
+	if (s->ops->mail_check != NULL &&
+	    s->ops->mail_check(s->ops->ctx, size, &e) != EX_OK) {
+		log_warn("%s", e.text);
+		reject(s, "MAIL", 452, "4.3.1", "Insufficient system storage");
+		return;
+	}
 	if (addr_parse_path(path, plen, ADDR_P_NULL_OK | ADDR_P_SENDER |
 	    ADDR_P_ROUTE_OK | (utf8 ? ADDR_P_UTF8 : 0), &a, &e) != EX_OK) {
 		reply(s, addr_reply(&e), e.enh, "<%.*s>: Sender address "

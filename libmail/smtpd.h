@@ -88,6 +88,9 @@ struct smtpd_env {
  *               goes through TLS, writes "TLSv1.3 with cipher ..." into
  *               the buffer and returns 0; -1 ends the session.  When
  *               NULL, STARTTLS is neither offered nor accepted.
+ *   mail_check  when not NULL, at MAIL with the SIZE= given (0 when none):
+ *               is there room for a message?  EX_OK, or EX_TEMPFAIL for
+ *               452 4.3.1 (BATTERY F-03, Postfix's queue_minfree).
  *   auth        with auth_ctx: is this user name and password right?
  *               EX_OK yes (235), EX_NOPERM no (535), EX_TEMPFAIL
  *               (454).  When NULL, AUTH is neither offered nor accepted.
@@ -95,6 +98,7 @@ struct smtpd_env {
 struct smtpd_ops {
 	void	*ctx;
 	int	(*rcpt_check)(void *, const struct addr *, struct mail_err *);
+	int	(*mail_check)(void *, long long, struct mail_err *);
 	int	(*msg_open)(void *, const struct smtpd_env *, struct mail_err *);
 	int	(*msg_line)(void *, const char *, size_t);
 	int	(*msg_close)(void *, const struct smtpd_env *, int,

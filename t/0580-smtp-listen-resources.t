@@ -10,10 +10,10 @@
 # The queue hand-off's side is t/0590-smtp-listen-queue.t: a queue that
 # cannot be written and a full disk (451, nothing left behind), F-05
 # (link() failing at commit), kill -9 right after a 250 (the crash part of
-# F-07), F-09 (a forged record in a file smtp-listen queued).  Not covered
-# yet: F-03's 452 at MAIL (there is no queue_minfree), F-04 (close() after
-# fsync is not checked by queue.c) and F-07's block-level power-loss
-# replay (dm-log-writes, nightly, root).
+# F-07), F-09 (a forged record in a file smtp-listen queued), F-03 (452
+# 4.3.1 at MAIL when the queue's file system is short of space) and F-04
+# (close() failing after fsync: 451, the file withdrawn).  Not covered yet:
+# F-07's block-level power-loss replay (dm-log-writes, nightly, root).
 . "$top_srcdir/t/test-lib.sh"
 . "$FIXTURES/smtpd/lib.sh"
 

@@ -226,15 +226,26 @@ test_expect_success 'a queue that cannot be written: 451 4.3.0, nothing half the
 
 if [ "$(id -u)" = 0 ] && mkdir -p full && mount -t tmpfs -o size=64k tmpfs full 2>/dev/null; then
 	trap 'umount "$TRASH/full" 2>/dev/null; test_cleanup' EXIT
-	test_expect_success 'root: a full queue file system (64 KiB tmpfs) gives 451, never 5xx' '
+	test_expect_success 'F-03 root: a nearly full queue file system: 452 4.3.1 at MAIL, nothing queued' '
 		head -c 60000 /dev/zero >full/filler &&
+		printf "EHLO c\nMAIL FROM:<a@remote.test>\nQUIT\n" >low.in &&
+		inetd low.in -o queue_directory="$TRASH/full/q" >low.out 2>low.log &&
+		test_grep "^452 4.3.1 Insufficient system storage" low.out &&
+		test_grep "bytes free" low.log &&
+		want "$(find full/q/queue -type f | wc -l | tr -d " ")" 0 "queued"
+	'
+	test_expect_success 'root: a queue file system that fills during DATA gives 451, never 5xx' '
+		test -f full/filler &&
 		{
 			printf "EHLO c\nMAIL FROM:<a@remote.test>\n" &&
 			printf "RCPT TO:<bob@example.test>\nDATA\n" &&
 			seq 1000 1200 | sed "s/\$/ xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/" &&
 			printf ".\nQUIT\n"
 		} >full.in &&
-		inetd full.in -o queue_directory="$TRASH/full/q" >full.out 2>full.log
+		# No size limit, so the MAIL-time check (need 1.5 x the
+		# limit) lets it through and the write itself runs out.
+		inetd full.in -o queue_directory="$TRASH/full/q" \
+		    -o message_size_limit=0 >full.out 2>full.log
 		test_grep "^451 4.3.0" full.out &&
 		! test_grep "^5" full.out &&
 		want "$(find full/q/queue -type f | wc -l | tr -d " ")" 0 "queued"
@@ -266,6 +277,36 @@ test_expect_success 'a full disk at fsync() (ENOSPC, as NFS and thin disks say i
 	shimmed enospc.so enospc.in >enospc.out 2>enospc.log &&
 	test_grep "^451 4.3.0 Error: queue file write error" enospc.out &&
 	test_grep "No space left on device" enospc.log &&
+	want "$(nqueued)" 0 "files in queue/" &&
+	want "$(find "$S/queue/tmp" -type f | wc -l | tr -d " ")" 0 "files in tmp/"
+'
+
+test_expect_success 'F-03 queue_minfree above the free space: 452 4.3.1 at MAIL, the session goes on' '
+	printf "EHLO c\nMAIL FROM:<a@remote.test>\nNOOP\nQUIT\n" >minfree.in &&
+	inetd minfree.in -o queue_minfree=999999999999999999 >minfree.out 2>minfree.log &&
+	test_grep "^452 4.3.1 Insufficient system storage" minfree.out &&
+	test_grep "^250 2.0.0" minfree.out &&
+	want "$(nqueued)" 0 "files in queue/"
+'
+
+test_expect_success 'F-04 close() failing after fsync (as NFS reports a lost write): 451, the file withdrawn' '
+	preload closefail "#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int close(int fd) {
+	struct stat st;
+	int w = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY;
+	if (syscall(SYS_close, fd) == -1)
+		return -1;
+	if (w) { errno = EIO; return -1; }
+	return 0;
+}" &&
+	printf "EHLO c\nMAIL FROM:<a@remote.test>\nRCPT TO:<bob@example.test>\nDATA\nSubject: F-04\n\n.\nQUIT\n" >f04.in &&
+	shimmed closefail.so f04.in >f04.out 2>f04.log &&
+	test_grep "^451 4.3.0" f04.out &&
+	test_grep "close queue file" f04.log &&
 	want "$(nqueued)" 0 "files in queue/" &&
 	want "$(find "$S/queue/tmp" -type f | wc -l | tr -d " ")" 0 "files in tmp/"
 '

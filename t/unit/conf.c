@@ -286,6 +286,7 @@ static const struct {
 	{ "maximal_backoff_time", "4000s" },
 	{ "queue_run_delay", "300s" },
 	{ "delay_warning_time", "0h" },
+	{ "queue_minfree", "0" },
 	{ "mda_deliver_program", MAILPATH_BINDIR "/mda-deliver" },
 	{ "smtp_send_program", MAILPATH_BINDIR "/smtp-send" },
 	{ "default_transport", "smtp" },
