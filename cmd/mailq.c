@@ -3,11 +3,22 @@
  * mailq - list the mail queue as Postfix's mailq does (libmail/showq.c),
  * or as JSON lines (-j, like postqueue -j); -n adds each deferred
  * recipient's next attempt to the listing.  Reads the queue only.
+ *
+ * Trusts its caller little (postqueue's list): fds 0-2 closed at exec are
+ * opened on /dev/null first, so no queue or configuration file can become
+ * stdout; SIGPIPE is set back to its default, so "mailq | head -1" ends
+ * quietly even when the parent ignored it; a write error stops the listing
+ * at once.  It runs no other program and creates no file, so PATH, IFS
+ * and the umask do not matter; TZ only changes how times are shown.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -26,7 +37,23 @@ static void
 put(const char *s, size_t n, void *arg)
 {
 	(void)arg;
-	fwrite(s, 1, n, stdout);
+	if (fwrite(s, 1, n, stdout) != n) {
+		fprintf(stderr, "mailq: standard output: %s\n",
+		    strerror(errno));
+		exit(EX_IOERR);
+	}
+}
+
+/* stdfds - open /dev/null on whichever of fds 0-2 is closed */
+static void
+stdfds(void)
+{
+	int	fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 &&
+		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			exit(EX_OSERR);
 }
 
 int
@@ -37,6 +64,8 @@ main(int argc, char *argv[])
 	const char		*cfile = NULL;
 	int			 ch, flags = 0;
 
+	stdfds();
+	(void)signal(SIGPIPE, SIG_DFL);
 	log_open("mailq", LOG_TO_STDERR);
 	while ((ch = getopt(argc, argv, "C:jn")) != -1) {
 		switch (ch) {
@@ -62,5 +91,10 @@ main(int argc, char *argv[])
 		return e.ex;
 	}
 	conf_free(conf);
-	return fflush(stdout) == EOF ? EX_IOERR : EX_OK;
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "mailq: standard output: %s\n",
+		    strerror(errno));
+		return EX_IOERR;
+	}
+	return EX_OK;
 }

@@ -333,6 +333,8 @@ kill "$smart_pid"
 wait "$smart_pid" 2>/dev/null || true
 showsh 'sendmail -f walter@mailserver.example.com sobchak@example.net < tosobchak; echo "exit status $?"'
 show mailq
+printf '\n   (-n adds what Postfix hides: when the next attempt is due)\n'
+show mailq -n
 show mailq -j
 
 step "The smarthost is back: sendmail -q runs the queue" \

@@ -643,11 +643,18 @@ queue_open(const char *dir, const char *id, int lock, struct queue_msg *m,
 	if (*id == '\0' || strchr(id, '/') != NULL || *id == '.' ||
 	    queue_path(path, sizeof path, dir, "queue", id) == -1)
 		return mail_err_set(e, EX_DATAERR, "5.3.0", "bad queue id");
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) == -1) {
+	/* O_NONBLOCK: a FIFO planted in the queue must not hang us. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return mail_err_set(e, EX_NOINPUT, "4.3.0",
 			    "%s: no such queue file", id);
 		return mail_err_errno(e, errno, "%s", path);
+	}
+	if (fstat(fd, &a) == -1 || !S_ISREG(a.st_mode)) {
+		close(fd);
+		return mail_err_set(e, EX_DATAERR, "4.3.0",
+		    "%s: not a regular file", id);
 	}
 	if (lock) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {

@@ -11,17 +11,32 @@
  *
  * Reads queue files only through queue.c, which checks them; prints
  * nothing itself (libmail never prints): the caller gets the text.
+ * Trusts nothing else in the queue directory either: an entry that is not
+ * a regular file (a symlink to /etc/shadow, a FIFO that would block the
+ * open, a directory) is skipped with a warning, never opened; an entry
+ * that vanishes between readdir() and the open (delivered meanwhile) is
+ * skipped silently.  The output is streamed, one message at a time, so
+ * memory is the id list plus one queue file however long the queue.
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "buf.h"
+#include "log.h"
 #include "queue.h"
 #include "showq.h"
 #include "table.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX	4096
+#endif
 
 /* showq_message - one message's part of the listing */
 int
@@ -93,6 +108,31 @@ showq_message(const struct queue_msg *m, int flags, struct buf *b)
 	return 0;
 }
 
+/*
+ * regular - whether the entry id of dir's queue is a regular file, without
+ * following a symlink; warns about anything else, but not about an entry
+ * gone meanwhile (the ENOENT race with a delivery).
+ */
+static int
+regular(const char *dir, const char *id)
+{
+	char		path[PATH_MAX];
+	struct stat	st;
+
+	if (queue_path(path, sizeof path, dir, "queue", id) == -1)
+		return 0;
+	if (lstat(path, &st) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warn("%s: not a regular file: skipped", path);
+		return 0;
+	}
+	return 1;
+}
+
 /* showq - list the queue in dir */
 int
 showq(const char *dir, int flags, void (*out)(const char *, size_t, void *),
@@ -109,7 +149,12 @@ showq(const char *dir, int flags, void (*out)(const char *, size_t, void *),
 	if ((ex = queue_list(dir, &ids, &n, e)) != EX_OK)
 		return ex;
 	for (i = 0; i < n; i++) {
-		if (queue_open(dir, ids[i], 0, &m, &e2) != EX_OK) {
+		if (!regular(dir, ids[i]))
+			continue;
+		/* Corrupt (EX_DATAERR): queue.c has said so; gone: no news. */
+		if ((ex = queue_open(dir, ids[i], 0, &m, &e2)) != EX_OK) {
+			if (ex != EX_DATAERR && ex != EX_NOINPUT)
+				log_warn("%s", e2.text);
 			queue_close(&m);
 			continue;
 		}
