@@ -154,6 +154,7 @@ submit_canon(const struct mail_conf *c, const char *p1, const char *p2,
 #define H_SENDER	1	/* From, Sender, Reply-To, Resent-From... */
 #define H_RCPT		2	/* To, Cc, Resent-To, Resent-Cc */
 #define H_BCC		3	/* Bcc, Resent-Bcc: read, then dropped */
+#define H_DROP		4	/* trace and format headers a client may not set */
 
 static const struct {
 	const char	*name;
@@ -166,6 +167,12 @@ static const struct {
 	{ "to", H_RCPT, 1 }, { "cc", H_RCPT, 1 }, { "resent-to", H_RCPT, 0 },
 	{ "resent-cc", H_RCPT, 0 }, { "bcc", H_BCC, 1 },
 	{ "resent-bcc", H_BCC, 0 },
+	/*
+	 * BATTERY E-05: the Return-Path: is the MDA's to write (from the
+	 * envelope), and mbox readers trust a Content-Length:; Postfix's
+	 * cleanup drops both.
+	 */
+	{ "return-path", H_DROP, 0 }, { "content-length", H_DROP, 0 },
 };
 
 struct rw {
@@ -345,6 +352,7 @@ submit_rewrite(const struct mail_conf *c, const struct submit_opts *o,
 	char		 date[64];
 	size_t		 n, i;
 	int		 seen_from = 0, seen_date = 0, seen_mid = 0, kind;
+	long long	 hops = 0, maxhops = 50;
 
 	memset(&w, 0, sizeof w);
 	w.c = c;
@@ -369,11 +377,15 @@ submit_rewrite(const struct mail_conf *c, const struct submit_opts *o,
 				if (o->extract && hdrs[i].extract)
 					w.collect = rcpt;
 			}
+		if (n == 8 && strncasecmp(p, "received", 8) == 0)
+			hops++;
 		seen_from |= n == 4 && strncasecmp(p, "from", 4) == 0;
 		seen_date |= n == 4 && strncasecmp(p, "date", 4) == 0;
 		seen_mid |= n == 10 && strncasecmp(p, "message-id", 10) == 0;
 		if (kind == H_OTHER)
 			(void)buf_add(out, p, (size_t)(q - p));
+		else if (kind == H_DROP)
+			;
 		else {
 			w.p1 = kind == H_SENDER ? "sender_canonical_maps" :
 			    "recipient_canonical_maps";
@@ -385,6 +397,15 @@ submit_rewrite(const struct mail_conf *c, const struct submit_opts *o,
 			buf_reset(&snd);
 		}
 		p = q;
+	}
+	/* BATTERY E-06: a message that went round too often is a loop. */
+	if (conf_get_num(c, "hopcount_limit", &maxhops, e) != EX_OK)
+		maxhops = 50;
+	if (hops > maxhops) {
+		buf_free(&snd);
+		return mail_err_set(e, EX_DATAERR, "5.4.6", "too many hops: "
+		    "%lld Received: headers (hopcount_limit %lld): a mail loop",
+		    hops, maxhops);
 	}
 	/* The envelope sender, for a From: we add. */
 	v = o->sender != NULL && *o->sender ? o->sender : o->login;

@@ -46,6 +46,29 @@ test_expect_success '-t takes To, Cc and Bcc; Bcc: is removed; bare names get my
 	EOP
 '
 
+test_expect_success 'E-05 a submitted Return-Path: and Content-Length: are dropped' '
+	printf "Return-Path: <ceo@example.test>\nContent-Length: 5\nSubject: e05\n\nbody that is longer than five\n" |
+	    sm -f dude bob &&
+	/usr/bin/python3 - <<-\EOP
+	import mailbox
+	m = [x for x in mailbox.mbox("spool/bob") if x["Subject"] == "e05"][0]
+	assert m.get_all("Return-Path") == ["<dude@example.test>"], m.get_all("Return-Path")
+	assert m["Content-Length"] is None, m["Content-Length"]
+	assert m.get_payload() == "body that is longer than five\n", m.get_payload()
+	EOP
+'
+
+test_expect_success 'E-06 more Received: headers than hopcount_limit: refused (5.4.6), nothing queued' '
+	nbob=$(count_msgs spool/bob) &&
+	{ i=0; while [ $i -lt 51 ]; do echo "Received: from h$i by h$i; Fri, 27 Nov 2026 00:00:00 +0000"; i=$((i + 1)); done; printf "Subject: loop\n\nx\n"; } >hops51 &&
+	test_expect_code 65 sm -f dude bob <hops51 2>hops.err &&
+	test_grep "5.4.6" hops.err &&
+	test_grep "too many hops" hops.err &&
+	want "$(count_msgs spool/bob)" "$nbob" "messages for bob" &&
+	sed 1d hops51 | sm -f dude bob &&
+	want "$(count_msgs spool/bob)" "$((nbob + 1))" "messages for bob at exactly the limit"
+'
+
 test_expect_success 'without -i a lone dot ends the message; with -i or -oi it does not' '
 	printf "Subject: dot\n\nbefore\n.\nafter\n" | sm bob &&
 	printf "Subject: dot-i\n\nbefore\n.\nafter\n" | sm -oi bob &&

@@ -10,20 +10,17 @@
 #        code in queue mode as with "--"; t/0520 (E-07, E-09).  sendmail
 #        has no HELO; its header reader is submit.c's (E-07 for sendmail:
 #        not tested yet).
-#   E-05 client Return-Path:/Content-Length:: NOT DONE for the queue.  A
-#        message submitted with both keeps them: the mbox then has two
-#        Return-Path: lines and the client's Content-Length: (Postfix's
-#        cleanup drops both, message_drop_headers).  submit.c should drop
-#        them when the message enters the queue; no test until it does.
-#   E-06 hop count: t/0520 for smtp-listen.  NOT DONE for sendmail: 101
-#        Received: lines are queued and delivered (Postfix's cleanup
-#        bounces above hopcount_limit 50 for every submission path).
+#   E-05 client Return-Path:/Content-Length:: dropped by submit.c when a
+#        message enters the queue through sendmail; t/0600.  smtp-listen
+#        drops them itself; t/0520.
+#   E-06 hop count: t/0520 for smtp-listen, t/0600 for sendmail (more
+#        than hopcount_limit Received: lines: 5.4.6, nothing queued).
 #   E-08 NUL bytes: below, through sendmail and the queue (stored, "def"
 #        survives); t/0520 for smtp-listen.
-#   F-03 queue_minfree: not implemented (no statvfs() before MAIL FROM);
-#        t/0590 tests a full disk while writing (451, nothing left).
-#   F-04 close() failure after fsync: queue.c does not check close() on
-#        the queue file yet, so an LD_PRELOAD test would fail; open.
+#   F-03 queue_minfree: smtp-listen answers MAIL with 452 4.3.1 when the
+#        queue's file system is short of space; t/0590.
+#   F-04 close() failure after fsync: the queue file is withdrawn and the
+#        client gets 451; t/0590.
 #   F-05 link() failure at commit: t/0590.
 #   F-07 power-loss replay: nightly, root, dm-log-writes; not in make
 #        check.  t/0590, t/0630 and t/0670 kill -9 the writer and runner.
