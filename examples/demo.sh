@@ -274,12 +274,23 @@ step "Lab 11.1: the satellite system" \
     "example.net, with mailboxes of its own."
 mkdir -p smart/spool
 printf 'sobchak:x:%s:%s::%s:/bin/sh\n' "$me" "$gid" "$DEMO/smart" >smart/passwd
+# The smarthost offers STARTTLS (a self-signed certificate made here) and
+# AUTH, with walter's password as a crypt(3) hash in a postmap table.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout smart/key.pem -out smart/cert.pem -days 2 \
+    -subj "/CN=smarthost.example.net" 2>/dev/null
+printf 'walter %s\n' "$(openssl passwd -6 bowling)" > smart/users
+postmap smart/users
 cat > smart/main.cf <<CF
 myhostname = smarthost.example.net
 mydestination = example.net
 mail_spool_directory = $DEMO/smart/spool
 local_passwd_file = $DEMO/smart/passwd
 alias_maps =
+smtpd_tls_cert_file = $DEMO/smart/cert.pem
+smtpd_tls_key_file = $DEMO/smart/key.pem
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_user_maps = hash:$DEMO/smart/users
 CF
 start_smarthost() {
 	smtp-listen -C smart/main.cf -l "127.0.0.1:$sport" -- \
@@ -302,8 +313,16 @@ mda_deliver_program = $BUILD/mda-deliver
 smtp_send_program = $BUILD/smtp-send
 # so that "sendmail -q" after a short wait finds the deferred mail due
 minimal_backoff_time = 1s
+# STARTTLS required, then AUTH with the password from a table
+smtp_tls_security_level = encrypt
+smtp_sasl_auth_enable = yes
+smtp_sasl_password_maps = hash:$DEMO/etc/sasl_passwd
 CF
-showsh "tail -n 7 etc/main.cf"
+printf '[127.0.0.1]:%s walter:bowling\n' "$sport" > etc/sasl_passwd
+postmap etc/sasl_passwd
+showsh "tail -n 11 etc/main.cf"
+printf '\n   (the password is in a table, never on a command line:)\n'
+showsh "sed 's/:bowling/:*******/' etc/sasl_passwd"
 
 step "Send the test mail to root: sendmail root" \
     "sendmail is what cron, mail(1) and scripts call.  It puts the message" \
@@ -325,6 +344,10 @@ Shomer shabbos.
 MAIL
 showsh 'sendmail -v -f walter@mailserver.example.com sobchak@example.net < tosobchak'
 showsh 'grep -c "^From " smart/spool/sobchak'
+printf '\n   (the smarthost notes how it came: ESMTPSA = ESMTP with TLS and AUTH)\n'
+showsh 'grep -A3 "^Received:" smart/spool/sobchak | head -n 4'
+printf '\n   (and smtp-send -v shows the dialogue, TLS marked, the password hidden)\n'
+showsh "smtp-send -v -r '[127.0.0.1]:$sport' -f walter@mailserver.example.com sobchak@example.net < tosobchak 2>&1 | grep -E 'STARTTLS|AUTH|TLS|235' | head -n 8"
 
 step "The smarthost is down: the message waits in the queue" \
     "Nothing is lost: the recipient is deferred, mailq shows why and when" \
