@@ -1196,3 +1196,20 @@ conf_free(struct mail_conf *c)
 	free(c->dir);
 	free(c);
 }
+
+/* conf_in_list - is word in the list parameter? */
+int
+conf_in_list(const struct mail_conf *c, const char *param, const char *word)
+{
+	const char	 *v = conf_get(c, param);
+	char		**w;
+	size_t		  i;
+	int		  hit = 0;
+
+	if ((w = conf_list(v != NULL ? v : "", NULL)) == NULL)
+		return 0;
+	for (i = 0; w[i] != NULL && !hit; i++)
+		hit = strcasecmp(w[i], word) == 0;
+	conf_list_free(w);
+	return hit;
+}

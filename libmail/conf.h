@@ -62,6 +62,13 @@ int	 conf_get_time(const struct mail_conf *, const char *, int,
 char	**conf_list(const char *, size_t *);
 void	 conf_list_free(char **);
 
+/*
+ * conf_in_list - 1 when word is one of the list parameter's words (ASCII
+ * case ignored: "mydestination", "allow_mail_to_commands"), else 0; 0 also
+ * when memory runs out.
+ */
+int	 conf_in_list(const struct mail_conf *, const char *, const char *);
+
 /* conf_file - the file that was read, NULL when only defaults are in use */
 const char *conf_file(const struct mail_conf *);
 

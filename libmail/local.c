@@ -251,23 +251,6 @@ num(const struct mail_conf *conf, const char *name, long long def)
 }
 
 static int
-in_list(const struct mail_conf *conf, const char *param, const char *word)
-{
-	char	**v;
-	size_t	  i;
-	int	  hit = 0;
-
-	if ((v = conf_list(conf_get(conf, param) ? conf_get(conf, param) : "",
-	    NULL)) == NULL)
-		return 0;
-	for (i = 0; v[i] != NULL; i++)
-		if (strcasecmp(v[i], word) == 0)
-			hit = 1;
-	conf_list_free(v);
-	return hit;
-}
-
-static int
 domain_local(const struct ctx *c, const char *domain)
 {
 	size_t	i;
@@ -667,7 +650,7 @@ target_action(struct frame *f, enum alias_kind kind, const char *t)
 			    "allow_mail_to_commands" : "allow_mail_to_files";
 	int		 ex;
 
-	if (!in_list(c->conf, param, origin_name[f->origin]))
+	if (!conf_in_list(c->conf, param, origin_name[f->origin]))
 		return mail_err_set(c->e, EX_UNAVAILABLE, "5.7.1",
 		    "%s: mail to %s is not allowed from %s %s (%s)", c->orig,
 		    t, origin_name[f->origin], f->name, param);

@@ -215,7 +215,7 @@ domain_local(const struct mail_conf *c, const char *rcpt)
 {
 	const char	*at = strrchr(rcpt, '@');
 
-	return at == NULL || submit_in_list(c, "mydestination", at + 1);
+	return at == NULL || conf_in_list(c, "mydestination", at + 1);
 }
 
 /* program - the path of a helper from its parameter */

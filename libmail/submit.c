@@ -38,24 +38,6 @@
 #define MSG_MAX		((size_t)1 << 30)
 #define HDR_MAX		((size_t)1 << 20)	/* one header field */
 
-/* submit_in_list - word is in the list parameter (case-insensitively) */
-int
-submit_in_list(const struct mail_conf *c, const char *param,
-    const char *word)
-{
-	char	**v;
-	size_t	  i;
-	int	  r = 0;
-
-	if ((v = conf_list(conf_get(c, param) ? conf_get(c, param) : "",
-	    NULL)) == NULL)
-		return 0;
-	for (i = 0; v[i] != NULL && !r; i++)
-		r = strcasecmp(v[i], word) == 0;
-	conf_list_free(v);
-	return r;
-}
-
 /* lookup - one list of tables; 1 found (value in v), 0 not, -1 error */
 static int
 lookup(const struct mail_conf *c, const char *param, const struct addr *a,
@@ -85,7 +67,7 @@ lookup(const struct mail_conf *c, const char *param, const struct addr *a,
 			if (step == 0)
 				(void)buf_printf(&key, "%s@%s", a->local,
 				    a->domain);
-			else if (step == 1 && submit_in_list(c,
+			else if (step == 1 && conf_in_list(c,
 			    "mydestination", a->domain))
 				(void)buf_adds(&key, a->local);
 			else if (step == 2)

@@ -24,9 +24,6 @@ struct submit_opts {
 	size_t		 nrcpt;
 };
 
-/* submit_in_list - 1 when word is in the list parameter (any case) */
-int	 submit_in_list(const struct mail_conf *, const char *, const char *);
-
 /*
  * submit_canon - the address a through the tables named by the list
  * parameters p1 and then p2 (either may be NULL), each applied once

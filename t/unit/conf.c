@@ -967,6 +967,25 @@ test_getters(void)
 	conf_free(c);
 }
 
+/* test_in_list - conf_in_list, as local.c, submit.c and qrun.c use it */
+static void
+test_in_list(void)
+{
+	struct mail_conf	*lc;
+	struct mail_err		 le;
+
+	if (load("mydestination = a.example, B.Example  c.example\n", &lc,
+	    &le) != EX_OK)
+		return (void)ok(0, "load for conf_in_list: %s", le.text);
+	ok(conf_in_list(lc, "mydestination", "b.example"),
+	    "conf_in_list: a word of the list, case ignored");
+	ok(!conf_in_list(lc, "mydestination", "b"),
+	    "conf_in_list: not a part of a word");
+	ok(!conf_in_list(lc, "relay_domains", "a.example"),
+	    "conf_in_list: an empty list has no words");
+	conf_free(lc);
+}
+
 int
 main(void)
 {
@@ -993,6 +1012,7 @@ main(void)
 	test_relative();
 	test_set();
 	test_getters();
+	test_in_list();
 
 	unlink(fixture("main.cf", "", 0));
 	unlink(fixture("a.cf", "", 0));
