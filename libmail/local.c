@@ -58,6 +58,7 @@
 #include "map.h"
 #include "mbox.h"
 #include "queue.h"
+#include "rewrite.h"
 #include "str.h"
 #include "user.h"
 
@@ -857,63 +858,15 @@ expand_name(struct ctx *c, const char *name, int depth)
 static int
 canonical(struct ctx *c, const char *param, struct addr *a)
 {
-	struct buf	 v = BUF_INIT(1024), key = BUF_INIT(600);
-	struct map	*m;
-	struct addr	 na;
-	char		**names;
-	size_t		 i;
-	int		 r = 0, step, ex = EX_OK;
+	struct buf	raw = BUF_INIT(1024);
+	char		before[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
+	int		r;
 
-	if ((names = conf_list(conf_get(c->conf, param) ?
-	    conf_get(c->conf, param) : "", NULL)) == NULL)
-		return mail_err_errno(c->e, errno, "memory");
-	for (i = 0; names[i] != NULL && r == 0; i++) {
-		if ((ex = map_open(&m, names[i], MAP_FOLD, c->e)) != EX_OK) {
-			if (ex == EX_NOINPUT)
-				ex = c->e->ex = EX_TEMPFAIL;
-			break;
-		}
-		for (step = 0; step < 3 && r == 0; step++) {
-			buf_reset(&key);
-			if (step == 0)
-				(void)buf_printf(&key, "%s@%s", a->local,
-				    a->domain);
-			else if (step == 1 && domain_local(c, a->domain))
-				(void)buf_adds(&key, a->local);
-			else if (step == 2)
-				(void)buf_printf(&key, "@%s", a->domain);
-			else
-				continue;
-			str_lower(key.s);
-			r = map_get(m, key.s, key.len, &v, c->e);
-		}
-		map_close(m);
-		if (r == -1)
-			ex = c->e->ex;
-	}
-	if (r == 1) {
-		buf_reset(&key);
-		if (v.s[0] == '@')
-			(void)buf_adds(&key, a->local);
-		(void)buf_add(&key, v.s, v.len);
-		if (str_has_ctl(key.s, key.len) || addr_parse_mailbox(key.s,
-		    key.len, ADDR_P_UTF8 | ADDR_P_NO_DOMAIN, &na, c->e) !=
-		    EX_OK)
-			ex = mail_err_set(c->e, EX_CONFIG, "4.3.5",
-			    "%s: %s maps it to a bad address", c->orig, param);
-		else {
-			plan(c, 1, "%s: %s@%s -> %s", param, a->local,
-			    a->domain, key.s);
-			if (na.domain[0] == '\0')
-				snprintf(na.domain, sizeof na.domain, "%s",
-				    a->domain);
-			*a = na;
-		}
-	}
-	conf_list_free(names);
-	buf_free(&v);
-	buf_free(&key);
-	return ex;
+	snprintf(before, sizeof before, "%s@%s", a->local, a->domain);
+	if ((r = rewrite_canon(c->conf, param, c->orig, a, &raw, c->e)) == 1)
+		plan(c, 1, "%s: %s -> %s", param, before, buf_str(&raw));
+	buf_free(&raw);
+	return r == -1 ? c->e->ex : EX_OK;
 }
 
 /* delivered_to - true when the header has Delivered-To: rcpt */

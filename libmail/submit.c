@@ -32,68 +32,22 @@
 #include "log.h"
 #include "map.h"
 #include "queue.h"
+#include "rewrite.h"
 #include "str.h"
 #include "submit.h"
 
 #define MSG_MAX		((size_t)1 << 30)
 #define HDR_MAX		((size_t)1 << 20)	/* one header field */
 
-/* lookup - one list of tables; 1 found (value in v), 0 not, -1 error */
-static int
-lookup(const struct mail_conf *c, const char *param, const struct addr *a,
-    struct buf *v, struct mail_err *e)
-{
-	struct buf	 key = BUF_INIT(600);
-	struct map	*m;
-	char		**names;
-	size_t		 i;
-	int		 r = 0, step, ex;
-
-	if (param == NULL || conf_get(c, param) == NULL)
-		return 0;
-	if ((names = conf_list(conf_get(c, param), NULL)) == NULL) {
-		mail_err_errno(e, errno, "memory");
-		return -1;
-	}
-	for (i = 0; names[i] != NULL && r == 0; i++) {
-		if ((ex = map_open(&m, names[i], MAP_FOLD, e)) != EX_OK) {
-			if (ex == EX_NOINPUT)
-				e->ex = EX_TEMPFAIL;
-			r = -1;
-			break;
-		}
-		for (step = 0; step < 3 && r == 0; step++) {
-			buf_reset(&key);
-			if (step == 0)
-				(void)buf_printf(&key, "%s@%s", a->local,
-				    a->domain);
-			else if (step == 1 && conf_in_list(c,
-			    "mydestination", a->domain))
-				(void)buf_adds(&key, a->local);
-			else if (step == 2)
-				(void)buf_printf(&key, "@%s", a->domain);
-			else
-				continue;
-			str_lower(key.s);
-			r = map_get(m, key.s, key.len, v, e);
-		}
-		map_close(m);
-	}
-	conf_list_free(names);
-	buf_free(&key);
-	return r;
-}
-
 /* submit_canon - qualify and rewrite one address */
 int
 submit_canon(const struct mail_conf *c, const char *p1, const char *p2,
     const char *in, struct buf *out, struct mail_err *e)
 {
-	struct addr	 a, na;
-	struct buf	 v = BUF_INIT(1024), t = BUF_INIT(1024);
+	struct addr	 a;
 	const char	*ps[2];
 	size_t		 i;
-	int		 r, ex = EX_OK;
+	int		 ex = EX_OK;
 
 	ps[0] = p1;
 	ps[1] = p2;
@@ -104,30 +58,12 @@ submit_canon(const struct mail_conf *c, const char *p1, const char *p2,
 	    conf_get(c, "myorigin")) == -1)
 		return mail_err_set(e, EX_CONFIG, "4.3.5", "myorigin too long");
 	str_lower(a.domain);
-	for (i = 0; i < 2 && ex == EX_OK; i++) {
-		if ((r = lookup(c, ps[i], &a, &v, e)) == -1)
+	for (i = 0; i < 2 && ex == EX_OK; i++)
+		if (rewrite_canon(c, ps[i], in, &a, NULL, e) == -1)
 			ex = e->ex;
-		if (r != 1)
-			continue;
-		buf_reset(&t);
-		if (v.s[0] == '@')
-			(void)buf_adds(&t, a.local);
-		if (buf_add(&t, v.s, v.len) == -1 || str_has_ctl(t.s, t.len) ||
-		    addr_parse_mailbox(t.s, t.len, ADDR_P_UTF8 |
-		    ADDR_P_NO_DOMAIN, &na, e) != EX_OK) {
-			ex = mail_err_set(e, EX_CONFIG, "4.3.5",
-			    "%s: %s maps it to a bad address", in, ps[i]);
-			break;
-		}
-		if (na.domain[0] == '\0')
-			memcpy(na.domain, a.domain, sizeof na.domain);
-		a = na;
-	}
 	buf_reset(out);
 	if (ex == EX_OK && addr_format(&a, out) == -1)
 		ex = mail_err_errno(e, errno, "memory");
-	buf_free(&v);
-	buf_free(&t);
 	return ex;
 }
 
