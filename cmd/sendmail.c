@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * sendmail - the classic injection interface that cron, mail(1), PHP and
- * MUAs call: queue the message on stdin (libmail/submit.c) and make one
- * delivery attempt right away (qrun.c); or, by its options, list the
- * queue (-bp), rebuild the aliases (-bi), speak SMTP on stdin (-bs, through
- * smtp-listen) or run the queue (-q, -qINTERVAL).
+ * MUAs call: queue the message on stdin (libmail/submit.c), then, by the
+ * delivery mode (-od, delivery_mode), kick the background runner and exit
+ * (kick.c), make the delivery attempt here before exiting (qrun.c), or
+ * leave it queued; or, by its options, list the queue (-bp), rebuild the
+ * aliases (-bi), speak SMTP on stdin (-bs, through smtp-listen) or run
+ * the queue (-q, -qINTERVAL).
  * Legacy options of other sendmails are ignored with a warning, as
  * Postfix's sendmail does.  Trusts its caller no more than a network
  * client: every address is checked in libmail.
@@ -26,6 +28,7 @@
 #include "alias.h"
 #include "conf.h"
 #include "exitcode.h"
+#include "kick.h"
 #include "log.h"
 #include "qrun.h"
 #include "queue.h"
@@ -37,8 +40,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: sendmail [-tiv] [-C config] [-F name] "
-	    "[-f sender] [-bm | -bp | -bi | -bs] [-q[interval]] "
-	    "[recipient ...]\n");
+	    "[-f sender] [-bm | -bp | -bi | -bs] [-odb | -odi | -odq] "
+	    "[-q[interval]] [recipient ...]\n");
 	exit(EX_USAGE);
 }
 
@@ -96,6 +99,34 @@ smtp_stdin(const char *cfile)
 	exit(EX_TEMPFAIL);
 }
 
+/*
+ * delivery - the delivery mode: 'b' background (kick the runner, exit),
+ * 'i' interactive (the attempt in this process), 'q' queue only; from
+ * -od (od), else -v (which shows the attempt: 'i'), else delivery_mode,
+ * which is checked in any case
+ */
+static int
+delivery(const struct mail_conf *conf, int od, int verbose)
+{
+	static const char *const names[] = { "background", "interactive",
+	    "queue" };
+	const char	*v = conf_get(conf, "delivery_mode");
+	size_t		 i, n = sizeof names / sizeof names[0];
+	int		 dm = 'b';
+
+	for (i = 0; i < n && v != NULL; i++)
+		if (strcmp(v, names[i]) == 0)
+			break;
+	if (i < n)
+		dm = names[i][0];
+	else
+		log_warn("delivery_mode = %s: want background, interactive "
+		    "or queue; background used", v != NULL ? v : "");
+	if (od != 0)
+		return od;
+	return verbose ? 'i' : dm;
+}
+
 static void
 put(const char *s, size_t n, void *arg)
 {
@@ -113,7 +144,7 @@ main(int argc, char *argv[])
 	char			 id[QUEUE_ID_MAX], gecos[256];
 	const char		*cfile = NULL, *mode = "m", *q = NULL;
 	long long		 interval;
-	int			 ch, fd, verbose = 0, ex;
+	int			 ch, fd, verbose = 0, ex, od = 0;
 
 	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
 		;
@@ -153,6 +184,10 @@ main(int argc, char *argv[])
 		case 'o':
 			if (strcmp(optarg, "i") == 0)
 				o.dotstop = 0;
+			else if (strcmp(optarg, "db") == 0 ||
+			    strcmp(optarg, "di") == 0 ||
+			    strcmp(optarg, "dq") == 0)
+				od = optarg[1];
 			else
 				fprintf(stderr, "sendmail: warning: -o%s "
 				    "ignored\n", optarg);
@@ -231,8 +266,22 @@ main(int argc, char *argv[])
 	}
 	if ((ex = submit(conf, &o, STDIN_FILENO, id, &e)) != EX_OK)
 		fail(&e);
-	/* Queued: the message is safe; the attempt's outcome is logged. */
-	(void)qrun_message(conf, id, 0, (long long)time(NULL), NULL, &e);
+	/*
+	 * Queued: the message is safe, whatever follows.  The attempt's
+	 * outcome is logged; a kick that fails leaves the message for the
+	 * next runner or sendmail -q.
+	 */
+	switch (delivery(conf, od, verbose)) {
+	case 'i':
+		(void)qrun_message(conf, id, 0, (long long)time(NULL), NULL,
+		    &e);
+		break;
+	case 'b':
+		if (kick(conf, 0, &e) != EX_OK)
+			log_warn("%s: queued, but no queue runner: %s", id,
+			    e.text);
+		break;
+	}
 	conf_free(conf);
 	return EX_OK;
 }

@@ -43,6 +43,10 @@ showsh() {
 	printf '\n   $ %s\n' "$1"
 	sh -c "$1" 2>&1 | sed 's/^/   /'
 }
+# settle - wait (10 s at most) until the background queue runner is done
+settle() {
+	flock -w 10 "$DEMO/var/spool/mailpath/runner.lock" true || :
+}
 showfile() {
 	printf '\n   $ cat %s\n' "$1"
 	sed 's/^/   /' "$1"
@@ -326,9 +330,11 @@ showsh "sed 's/:bowling/:*******/' etc/sasl_passwd"
 
 step "Send the test mail to root: sendmail root" \
     "sendmail is what cron, mail(1) and scripts call.  It puts the message" \
-    "into the queue (a file, fsync()ed) and makes a first delivery attempt:" \
-    "root is local, its alias says walter, mda-deliver delivers.  -v shows" \
-    "the log lines, Postfix's shape: QUEUEID: to=<...>, status=sent."
+    "into the queue (a file, fsync()ed); by default a background runner" \
+    "delivers it and sendmail returns at once (sendmail -odb).  With -v it" \
+    "makes the attempt itself (-odi) and shows the log lines, Postfix's" \
+    "shape: QUEUEID: to=<...>, status=sent.  root is local, its alias says" \
+    "walter, mda-deliver delivers."
 showsh 'sendmail -v root < testmail'
 show mailq
 showsh 'grep -c "^From " var/mail/walter'
@@ -354,7 +360,8 @@ step "The smarthost is down: the message waits in the queue" \
     "the next attempt is due (Postfix shows the reason, not the time)."
 kill "$smart_pid"
 wait "$smart_pid" 2>/dev/null || true
-showsh 'sendmail -f walter@mailserver.example.com sobchak@example.net < tosobchak; echo "exit status $?"'
+printf '\n   (-odi: the attempt is made before sendmail returns, so mailq shows its outcome)\n'
+showsh 'sendmail -odi -f walter@mailserver.example.com sobchak@example.net < tosobchak; echo "exit status $?"'
 show mailq
 printf '\n   (-n adds what Postfix hides: when the next attempt is due)\n'
 show mailq -n
@@ -374,7 +381,10 @@ step "Canonical maps: no mail leaves as root@localhost" \
     "becomes a real address before the message goes out."
 showfile etc/canonical
 printf 'From: root@localhost\nTo: sobchak@example.net\nSubject: cron\n\ndisk full\n' > fromroot
-showsh 'sendmail -f root@localhost sobchak@example.net < fromroot'
+showsh 'sendmail -f root@localhost sobchak@example.net < fromroot; echo "exit status $?"'
+printf '\n   (sendmail queued it and returned; a background runner delivers it,\n'
+printf '   as sendmail -odb does.  Wait for the runner, then look:)\n'
+settle
 showsh 'tail -n 8 smart/spool/sobchak'
 
 printf '\nThe demo is done; its files are in %s.\n' "$DEMO"

@@ -156,6 +156,8 @@ static const struct conf_def defs[] = {
 	{ "maximal_backoff_time", "4000s", NULL, 0 },
 	/* how often sendmail -q scans the queue in daemon mode */
 	{ "queue_run_delay", "300s", NULL, 0 },
+	/* sendmail: background, interactive or queue (-odb, -odi, -odq) */
+	{ "delivery_mode", "background", NULL, 0 },
 	/* warn the sender after this long, 0h: never */
 	{ "delay_warning_time", "0h", NULL, 0 },
 	/* bytes the queue's file system must keep free (452 at MAIL) */

@@ -17,16 +17,11 @@
  * The queue hand-off needs no process per message: the message is kept
  * in a bounded buffer and queue_enqueue() writes it durably before the
  * engine answers.  Delivery runs in a detached background process, one
- * per queue: a "kick" file says that something new came, a lock on
- * "runner.lock" says that a runner is at work.  The kicker raises the
- * flag, then tries the lock; the runner clears the flag before each
- * pass, and after dropping the lock looks at the flag once more, so a
- * message queued while a runner was finishing is never left waiting.
+ * per queue, started by kick.c; it keeps our stderr (the log) unless
+ * that is the client's socket.
  */
 #include "config.h"
 
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -47,14 +42,10 @@
 #include "conf.h"
 #include "exitcode.h"
 #include "handoff.h"
+#include "kick.h"
 #include "log.h"
-#include "qrun.h"
 #include "queue.h"
 #include "smtpd.h"
-
-#ifndef PATH_MAX
-#define PATH_MAX	4096
-#endif
 
 extern char **environ;
 
@@ -465,76 +456,16 @@ handoff_enqueue(struct handoff *h, const struct smtpd_env *env, char *id,
 	    "write error");
 }
 
-/* runner - the background delivery passes; holds the lock on fd 3 */
-static void __attribute__((noreturn))
-runner(const struct mail_conf *conf, const char *flag)
-{
-	struct qrun_stats	st;
-	struct mail_err		e;
-
-	for (;;) {
-		do {
-			(void)unlink(flag);
-			memset(&st, 0, sizeof st);
-			if (qrun_pass(conf, 0, &st, &e) != EX_OK)
-				log_warn("queue run: %s", e.text);
-		} while (access(flag, F_OK) == 0);
-		(void)flock(3, LOCK_UN);
-		/* A kick between our last look and the unlock found it taken. */
-		if (access(flag, F_OK) == -1 || flock(3, LOCK_EX | LOCK_NB) == -1)
-			break;
-	}
-	_exit(0);
-}
-
 /* handoff_kick - a delivery pass in the background, one per queue */
 void
 handoff_kick(struct handoff *h)
 {
-	char		flag[PATH_MAX], lock[PATH_MAX];
-	struct stat	sb;
-	int		fd, n, m, status, null;
-	pid_t		pid;
+	struct mail_err	e;
 
 	if (h->qdir == NULL || h->conf == NULL)
 		return;
-	n = snprintf(flag, sizeof flag, "%s/kick", h->qdir);
-	m = snprintf(lock, sizeof lock, "%s/runner.lock", h->qdir);
-	if (n < 0 || (size_t)n >= sizeof flag || m < 0 ||
-	    (size_t)m >= sizeof lock)
-		return;
-	if ((fd = open(flag, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
-		close(fd);
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		log_warn("%s: %s", lock, strerror(errno));
-		return;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		close(fd);	/* a runner is at work: it sees the flag */
-		return;
-	}
-	/* Twice forked, so that the session has no child left to reap. */
-	if ((pid = fork()) == 0) {
-		if (fork() != 0)
-			_exit(0);
-		(void)setsid();
-		/* Nothing of the session's: not the client, not its fds. */
-		if (dup2(fd, 3) == -1 ||
-		    (null = open("/dev/null", O_RDWR)) == -1 ||
-		    dup2(null, 0) == -1 || dup2(null, 1) == -1)
-			_exit(EX_OSERR);
-		if (fstat(2, &sb) == 0 && S_ISSOCK(sb.st_mode))
-			(void)dup2(null, 2);	/* inetd: fd 2 is the client */
-		closefrom(4);
-		runner(h->conf, flag);
-	}
-	close(fd);
-	if (pid == -1) {
-		log_warn("fork: %s", strerror(errno));
-		return;
-	}
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
+	if (kick(h->conf, KICK_STDERR, &e) != EX_OK)
+		log_warn("%s", e.text);
 }
 
 static int

@@ -285,6 +285,7 @@ static const struct {
 	{ "minimal_backoff_time", "300s" },
 	{ "maximal_backoff_time", "4000s" },
 	{ "queue_run_delay", "300s" },
+	{ "delivery_mode", "background" },
 	{ "delay_warning_time", "0h" },
 	{ "queue_minfree", "0" },
 	{ "mda_deliver_program", MAILPATH_BINDIR "/mda-deliver" },
