@@ -84,9 +84,12 @@ struct action {
 	char		 user[65];	/* whose privileges, for the env */
 	char		 home[1024];
 	char		 shell[256];
+	char		 dto[ADDR_PATH_MAX + 1];	/* Delivered-To, batched */
 	int		 done;
 	struct mail_err	 res;
 };
+
+#define PENDING		(-1)	/* res.ex of an append waiting in a batch */
 
 /* where a target came from, and whose rights it has */
 enum origin { O_TOP, O_ALIAS, O_FORWARD, O_INCLUDE };
@@ -124,6 +127,8 @@ struct ctx {
 	unsigned		 steps;
 	int			 root;
 	int			 last_rcpt;	/* no recipient after this one */
+	struct local_batch	*batch;		/* appends wait here; or NULL */
+	size_t			 bmsg;		/* this message's index there */
 	struct stat		 spool;
 	int			 spool_ok;
 	/* the recipient being expanded */
@@ -135,6 +140,7 @@ struct ctx {
 };
 
 static int	expand_name(struct ctx *, const char *, int);
+static int	batch_put(struct ctx *, struct action *, struct mail_err *);
 
 /* local_read_message - the whole message, CR LF as LF, size bounded */
 int
@@ -960,6 +966,16 @@ resolve(struct ctx *c, const char *arg)
 
 /* ---- carrying out the actions ---- */
 
+/* fail_all - res[0..n) all get e */
+static void
+fail_all(struct mail_err *res, size_t n, const struct mail_err *e)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		res[i] = *e;
+}
+
 /* header_msg - Return-Path and Delivered-To in front of the message */
 static int
 with_headers(struct ctx *c, struct buf *out, struct mail_err *e)
@@ -977,6 +993,26 @@ with_headers(struct ctx *c, struct buf *out, struct mail_err *e)
 	return EX_OK;
 }
 
+/* mbox_dest_of - the mbox (or /file) of a, with the locking parameters */
+static void
+mbox_dest_of(const struct mail_conf *conf, const struct action *a,
+    struct mbox_dest *md)
+{
+	memset(md, 0, sizeof *md);
+	md->path = a->target;
+	md->uid = a->owner;
+	md->gid = a->cgid;
+	md->mode = a->mode;
+	md->flags = a->mflags;
+	md->lock_attempts = (int)num(conf, "deliver_lock_attempts", 20);
+	md->lock_delay_ms = (int)num(conf, "deliver_lock_delay", 1) * 1000;
+	md->stale_lock = num(conf, "stale_lock_time", 500);
+	md->size_limit = (unsigned long long)num(conf, "mailbox_size_limit",
+	    51200000);
+	if (md->lock_attempts < 1)
+		md->lock_attempts = 1;
+}
+
 static int
 do_store(struct ctx *c, const struct action *a, struct mail_err *e)
 {
@@ -990,21 +1026,9 @@ do_store(struct ctx *c, const struct action *a, struct mail_err *e)
 		dd.rcpt = c->rcpt;
 		return maildir_deliver(&dd, c->msg, c->msglen, NULL, 0, e);
 	}
-	memset(&md, 0, sizeof md);
-	md.path = a->target;
+	mbox_dest_of(c->conf, a, &md);
 	md.sender = c->sender;
 	md.rcpt = c->rcpt;
-	md.uid = a->owner;
-	md.gid = a->cgid;
-	md.mode = a->mode;
-	md.flags = a->mflags;
-	md.lock_attempts = (int)num(c->conf, "deliver_lock_attempts", 20);
-	md.lock_delay_ms = (int)num(c->conf, "deliver_lock_delay", 1) * 1000;
-	md.stale_lock = num(c->conf, "stale_lock_time", 500);
-	md.size_limit = (unsigned long long)num(c->conf,
-	    "mailbox_size_limit", 51200000);
-	if (md.lock_attempts < 1)
-		md.lock_attempts = 1;
 	return mbox_deliver(&md, c->msg, c->msglen, e);
 }
 
@@ -1293,6 +1317,8 @@ run(struct ctx *c, struct action *a, int last, struct mail_err *e)
 	default:
 		break;
 	}
+	if (c->batch != NULL && a->kind != A_MAILDIR)
+		return batch_put(c, a, e);
 	log_debug("delivering to %s %s as uid %lu", act_name[a->kind],
 	    a->target, (unsigned long)(c->root ? a->uid : geteuid()));
 	return store(c, a, last, e);
@@ -1353,7 +1379,7 @@ one(struct ctx *c, const char *arg, struct mail_err *e)
 			a->done = 1;
 		}
 		r = a->res;
-		if (r.ex == EX_OK)
+		if (r.ex == EX_OK || r.ex == PENDING)
 			continue;
 		if (worst == EX_OK || (exitcode_is_temp(r.ex) &&
 		    !exitcode_is_temp(worst))) {
@@ -1362,6 +1388,66 @@ one(struct ctx *c, const char *arg, struct mail_err *e)
 		}
 	}
 	return worst;
+}
+
+/* ctx_init - the context for one message; EX_OK or e filled */
+static int
+ctx_init(struct ctx *c, const struct mail_conf *conf, const char *sender,
+    const char *msg, size_t msglen, int flags, struct mail_err *e)
+{
+	const char	*spool = conf_get(conf, "mail_spool_directory");
+	size_t		 k;
+
+	memset(c, 0, sizeof *c);
+	c->conf = conf;
+	c->sender = sender != NULL ? sender : "";
+	c->msg = msg;
+	c->msglen = msglen;
+	c->flags = flags;
+	c->e = e;
+	c->root = geteuid() == 0;
+	mail_err_clear(e);
+	c->spool_ok = spool != NULL && stat(spool, &c->spool) == 0;
+	c->mydest = conf_list(conf_get(conf, "mydestination") ?
+	    conf_get(conf, "mydestination") : "", NULL);
+	c->amapnames = conf_list(conf_get(conf, "alias_maps") ?
+	    conf_get(conf, "alias_maps") : "", &c->namaps);
+	c->seen = calloc(LOCAL_STEPS_MAX, sizeof *c->seen);
+	c->amaps = calloc(c->namaps + 1, sizeof *c->amaps);
+	if (c->mydest == NULL || c->amapnames == NULL || c->seen == NULL ||
+	    c->amaps == NULL)
+		return mail_err_errno(e, errno, "memory");
+	for (k = 0; c->mydest[k] != NULL; k++)
+		str_lower(c->mydest[k]);
+	return EX_OK;
+}
+
+/* seen_reset - forget the names expanded for the last recipient */
+static void
+seen_reset(struct ctx *c)
+{
+	size_t	k;
+
+	for (k = 0; k < c->nseen; k++)
+		free(c->seen[k]);
+	c->nseen = 0;
+}
+
+/* ctx_free - what ctx_init and the expansion took */
+static void
+ctx_free(struct ctx *c)
+{
+	size_t	k;
+
+	for (k = 0; c->amaps != NULL && k < c->namaps; k++)
+		if (c->amaps[k] != NULL)
+			map_close(c->amaps[k]);
+	free(c->amaps);
+	free(c->seen);
+	free(c->acts);
+	free(c->refs);
+	conf_list_free(c->mydest);
+	conf_list_free(c->amapnames);
 }
 
 /* local_deliver - expand and deliver to each recipient */
@@ -1373,34 +1459,12 @@ local_deliver(const struct mail_conf *conf, const char *sender,
 {
 	struct ctx	 c;
 	struct mail_err	 r;
-	const char	*spool = conf_get(conf, "mail_spool_directory");
 	int		 i, ex, worst = EX_OK;
-	size_t		 k;
 
-	memset(&c, 0, sizeof c);
-	c.conf = conf;
-	c.sender = sender != NULL ? sender : "";
-	c.msg = msg;
-	c.msglen = msglen;
-	c.flags = flags;
-	c.plan = planbuf;
-	c.e = e;
-	c.root = geteuid() == 0;
-	mail_err_clear(e);
-	c.spool_ok = spool != NULL && stat(spool, &c.spool) == 0;
-	c.mydest = conf_list(conf_get(conf, "mydestination") ?
-	    conf_get(conf, "mydestination") : "", NULL);
-	c.amapnames = conf_list(conf_get(conf, "alias_maps") ?
-	    conf_get(conf, "alias_maps") : "", &c.namaps);
-	c.seen = calloc(LOCAL_STEPS_MAX, sizeof *c.seen);
-	c.amaps = calloc(c.namaps + 1, sizeof *c.amaps);
-	if (c.mydest == NULL || c.amapnames == NULL || c.seen == NULL ||
-	    c.amaps == NULL) {
-		ex = mail_err_errno(e, errno, "memory");
+	if ((ex = ctx_init(&c, conf, sender, msg, msglen, flags, e)) !=
+	    EX_OK)
 		goto out;
-	}
-	for (k = 0; c.mydest[k] != NULL; k++)
-		str_lower(c.mydest[k]);
+	c.plan = planbuf;
 	for (i = 0; i < n; i++) {
 		c.last_rcpt = i + 1 == n;
 		ex = one(&c, rcpts[i], &r);
@@ -1411,20 +1475,398 @@ local_deliver(const struct mail_conf *conf, const char *sender,
 			worst = ex;
 			*e = r;
 		}
-		for (k = 0; k < c.nseen; k++)
-			free(c.seen[k]);
-		c.nseen = 0;
+		seen_reset(&c);
 	}
 	ex = worst;
 out:
-	for (k = 0; c.amaps != NULL && k < c.namaps; k++)
-		if (c.amaps[k] != NULL)
-			map_close(c.amaps[k]);
-	free(c.amaps);
-	free(c.seen);
-	free(c.acts);
-	free(c.refs);
-	conf_list_free(c.mydest);
-	conf_list_free(c.amapnames);
+	ctx_free(&c);
 	return ex;
+}
+
+/*
+ * ---- batches: the queue runner's way ----
+ *
+ * The runner hands over many messages before it needs their results.
+ * Everything but mailbox and /file appends is carried out at once, as
+ * local_deliver does; the appends wait, and local_batch_commit() makes
+ * them per mailbox under one pair of locks with one fsync() (a child
+ * that has become the mailbox's user, when we are root).  Only then are
+ * the recipients reported, so nothing is called delivered before it is
+ * on disk: the durability of a message at a time, at the price of one
+ * fsync() per mailbox and batch.
+ */
+
+struct bmsg {				/* one message of a batch */
+	const char	*sender;
+	const char	*msg;
+	size_t		 msglen;
+	struct action	*acts;		/* its actions, with their results */
+	size_t		 nacts;
+	size_t		*refs;		/* the recipients' actions in a row */
+	size_t		*first;		/* n + 1 offsets into refs */
+	struct mail_err	*pre;		/* failures before any action */
+	char		**rcpts;
+	int		 n;
+	local_report_fn	 report;
+	void		*arg;
+};
+
+struct bent {				/* an append that waits */
+	size_t		 m;		/* the message */
+	size_t		 a;		/* its action */
+};
+
+struct local_batch {
+	const struct mail_conf	*conf;
+	struct bmsg		*msgs;
+	size_t			 nmsgs, capmsgs;
+	struct bent		*ents;
+	size_t			 nents, capents;
+};
+
+/* batch_put - an append, to wait for the commit */
+static int
+batch_put(struct ctx *c, struct action *a, struct mail_err *e)
+{
+	struct local_batch	*b = c->batch;
+	struct bent		*n;
+	size_t			 cap;
+
+	if (b->nents == b->capents) {
+		cap = b->capents ? b->capents * 2 : 64;
+		if ((n = reallocarray(b->ents, cap, sizeof *n)) == NULL)
+			return mail_err_errno(e, errno, "memory");
+		b->ents = n;
+		b->capents = cap;
+	}
+	b->ents[b->nents].m = c->bmsg;
+	b->ents[b->nents++].a = (size_t)(a - c->acts);
+	(void)str_copy(a->dto, sizeof a->dto, c->rcpt);
+	e->ex = PENDING;
+	return PENDING;
+}
+
+/* local_batch_new - an empty batch */
+struct local_batch *
+local_batch_new(const struct mail_conf *conf)
+{
+	struct local_batch	*b;
+
+	if ((b = calloc(1, sizeof *b)) != NULL)
+		b->conf = conf;
+	return b;
+}
+
+/* bmsg_free - one message's part of the batch */
+static void
+bmsg_free(struct bmsg *m)
+{
+	int	i;
+
+	for (i = 0; m->rcpts != NULL && i < m->n; i++)
+		free(m->rcpts[i]);
+	free(m->rcpts);
+	free(m->acts);
+	free(m->refs);
+	free(m->first);
+	free(m->pre);
+}
+
+/* bmsg_alloc - room for n recipients; 0 or -1 */
+static int
+bmsg_alloc(struct bmsg *m, char *const *rcpts, int n)
+{
+	int	i;
+
+	m->n = n;
+	if ((m->rcpts = calloc((size_t)n + 1, sizeof *m->rcpts)) == NULL ||
+	    (m->first = calloc((size_t)n + 1, sizeof *m->first)) == NULL ||
+	    (m->pre = calloc((size_t)n + 1, sizeof *m->pre)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((m->rcpts[i] = str_dup(rcpts[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+/* batch_one - expand one recipient; appends wait, the rest is done */
+static void
+batch_one(struct ctx *c, struct bmsg *m, int i)
+{
+	struct action	*a;
+	size_t		 k, *nr;
+
+	c->nrefs = 0;
+	c->e = &m->pre[i];
+	mail_err_clear(c->e);
+	m->first[i + 1] = m->first[i];
+	if (resolve(c, m->rcpts[i]) != EX_OK)
+		return;
+	for (k = 0; k < c->nrefs; k++) {
+		a = &c->acts[c->refs[k]];
+		if (!a->done) {
+			mail_err_clear(&a->res);
+			(void)run(c, a, 0, &a->res);
+			a->done = 1;
+		}
+	}
+	if ((nr = reallocarray(m->refs, m->first[i] + c->nrefs + 1,
+	    sizeof *nr)) == NULL) {
+		mail_err_errno(&m->pre[i], ENOMEM, "memory");
+		return;
+	}
+	m->refs = nr;
+	memcpy(m->refs + m->first[i], c->refs, c->nrefs * sizeof *c->refs);
+	m->first[i + 1] = m->first[i] + c->nrefs;
+}
+
+/* local_batch_add - a message for the batch; EX_OK or e filled */
+int
+local_batch_add(struct local_batch *b, const char *sender,
+    char *const *rcpts, int n, const char *msg, size_t msglen,
+    local_report_fn report, void *arg, struct mail_err *e)
+{
+	struct bmsg	*m;
+	struct ctx	 c;
+	size_t		 cap;
+	int		 i, ex;
+
+	if (b->nmsgs == b->capmsgs) {
+		cap = b->capmsgs ? b->capmsgs * 2 : 16;
+		if ((m = reallocarray(b->msgs, cap, sizeof *m)) == NULL)
+			return mail_err_errno(e, errno, "memory");
+		b->msgs = m;
+		b->capmsgs = cap;
+	}
+	m = &b->msgs[b->nmsgs];
+	memset(m, 0, sizeof *m);
+	m->sender = sender != NULL ? sender : "";
+	m->msg = msg;
+	m->msglen = msglen;
+	m->report = report;
+	m->arg = arg;
+	if (bmsg_alloc(m, rcpts, n) == -1) {
+		bmsg_free(m);
+		return mail_err_errno(e, ENOMEM, "memory");
+	}
+	if ((ex = ctx_init(&c, b->conf, sender, msg, msglen, 0, e)) != EX_OK) {
+		ctx_free(&c);
+		bmsg_free(m);
+		return ex;
+	}
+	c.batch = b;
+	c.bmsg = b->nmsgs;
+	for (i = 0; i < n; i++) {
+		batch_one(&c, m, i);
+		seen_reset(&c);
+	}
+	/* The actions stay with the message until the commit. */
+	m->acts = c.acts;
+	m->nacts = c.nacts;
+	c.acts = NULL;
+	ctx_free(&c);
+	b->nmsgs++;
+	return EX_OK;
+}
+
+/* same_box - ents x and y append to the same file the same way */
+static int
+same_box(const struct local_batch *b, const struct bent *x,
+    const struct bent *y)
+{
+	const struct action	*p = &b->msgs[x->m].acts[x->a];
+	const struct action	*q = &b->msgs[y->m].acts[y->a];
+
+	return p->uid == q->uid && p->gid == q->gid && p->owner == q->owner &&
+	    p->cgid == q->cgid && p->mode == q->mode &&
+	    p->mflags == q->mflags && strcmp(p->target, q->target) == 0;
+}
+
+/*
+ * as_user - mbox_deliver_many in a child that became uid/gid, the
+ * results back through a pipe
+ */
+static void
+as_user(const struct action *a, const struct mbox_dest *md,
+    const struct mbox_item *it, size_t n, struct mail_err *res)
+{
+	struct mail_err	 e;
+	size_t		 got = 0, want = n * sizeof *res, i;
+	ssize_t		 r;
+	pid_t		 pid;
+	int		 p[2], st;
+
+	if (pipe(p) == -1 || (pid = fork()) == -1) {
+		mail_err_errno(&e, errno, "%s: cannot start the delivery",
+		    a->target);
+		e.ex = EX_TEMPFAIL;
+		fail_all(res, n, &e);
+		return;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (local_become(a->uid, a->gid) == -1) {
+			mail_err_errno(&e, errno, "cannot become uid %lu gid "
+			    "%lu", (unsigned long)a->uid, (unsigned long)a->gid);
+			e.ex = EX_TEMPFAIL;
+			fail_all(res, n, &e);
+		} else
+			(void)mbox_deliver_many(md, it, n, res);
+		(void)mbox_writeall(p[1], res, want);
+		_exit(0);
+	}
+	close(p[1]);
+	while (got < want) {
+		r = read(p[0], (char *)res + got, want - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (got != want) {
+		mail_err_set(&e, EX_TEMPFAIL, "4.3.0",
+		    "%s: delivery process died", a->target);
+		fail_all(res, n, &e);
+	}
+	for (i = 0; i < n; i++) {
+		res[i].enh[sizeof res[i].enh - 1] = '\0';
+		res[i].text[sizeof res[i].text - 1] = '\0';
+	}
+}
+
+/* commit_box - the entries ents[0..n) into their one mailbox */
+static void
+commit_box(struct local_batch *b, const struct bent *ents, size_t n,
+    int root)
+{
+	struct mbox_dest	 md;
+	struct mbox_item	*it;
+	struct mail_err		*res, e;
+	const struct bmsg	*m;
+	struct action		*a = &b->msgs[ents[0].m].acts[ents[0].a];
+	size_t			 i;
+
+	it = calloc(n, sizeof *it);
+	res = calloc(n, sizeof *res);
+	if (it == NULL || res == NULL) {
+		mail_err_errno(&e, ENOMEM, "memory");
+		for (i = 0; i < n; i++)
+			b->msgs[ents[i].m].acts[ents[i].a].res = e;
+		free(it);
+		free(res);
+		return;
+	}
+	mbox_dest_of(b->conf, a, &md);
+	for (i = 0; i < n; i++) {
+		m = &b->msgs[ents[i].m];
+		it[i].sender = m->sender;
+		it[i].rcpt = m->acts[ents[i].a].dto;
+		it[i].msg = m->msg;
+		it[i].len = m->msglen;
+	}
+	log_debug("delivering %zu messages to %s %s as uid %lu", n,
+	    act_name[a->kind], a->target,
+	    (unsigned long)(root ? a->uid : geteuid()));
+	if (root)
+		as_user(a, &md, it, n, res);
+	else
+		(void)mbox_deliver_many(&md, it, n, res);
+	for (i = 0; i < n; i++)
+		b->msgs[ents[i].m].acts[ents[i].a].res = res[i];
+	free(it);
+	free(res);
+}
+
+/* worst - the result a recipient's actions add up to, as one() has it */
+static struct mail_err
+worst(const struct bmsg *m, int ri)
+{
+	const struct mail_err	*x;
+	struct mail_err		 r = m->pre[ri];
+	size_t			 i, n;
+
+	if (r.ex != EX_OK)
+		return r;
+	for (i = m->first[ri]; i < m->first[ri + 1]; i++) {
+		x = &m->acts[m->refs[i]].res;
+		if (x->ex != EX_OK && (r.ex == EX_OK ||
+		    (exitcode_is_temp(x->ex) && !exitcode_is_temp(r.ex))))
+			r = *x;
+	}
+	if (r.ex != EX_OK)
+		return r;
+	/* All done: "forwarded as ID ID..." names the copies queued. */
+	for (i = m->first[ri]; i < m->first[ri + 1]; i++) {
+		x = &m->acts[m->refs[i]].res;
+		if (m->acts[m->refs[i]].kind != A_REMOTE ||
+		    strncmp(x->text, "forwarded as ", 13) != 0)
+			continue;
+		n = strlen(r.text);
+		(void)snprintf(r.text + n, sizeof r.text - n, "%s%s",
+		    n == 0 ? "forwarded as " : " ", x->text + 13);
+	}
+	return r;
+}
+
+/* local_batch_commit - the appends, then every recipient's report */
+void
+local_batch_commit(struct local_batch *b)
+{
+	struct bent	*grp = NULL;
+	struct bmsg	*m;
+	struct mail_err	 r;
+	char		*done = NULL;
+	size_t		 i, j, k, n;
+	int		 root = geteuid() == 0, ri;
+
+	/* The appends in groups per mailbox, each in the order queued. */
+	if (b->nents > 0 && ((grp = calloc(b->nents, sizeof *grp)) == NULL ||
+	    (done = calloc(b->nents, 1)) == NULL)) {
+		mail_err_errno(&r, ENOMEM, "memory");
+		for (i = 0; i < b->nents; i++)
+			b->msgs[b->ents[i].m].acts[b->ents[i].a].res = r;
+		b->nents = 0;
+	}
+	for (i = 0; i < b->nents; i++) {
+		if (done[i])
+			continue;
+		for (j = i, n = 0; j < b->nents; j++)
+			if (!done[j] && same_box(b, &b->ents[i], &b->ents[j])) {
+				grp[n++] = b->ents[j];
+				done[j] = 1;
+			}
+		commit_box(b, grp, n, root);
+	}
+	free(done);
+	free(grp);
+	for (k = 0; k < b->nmsgs; k++) {
+		m = &b->msgs[k];
+		for (ri = 0; ri < m->n; ri++) {
+			r = worst(m, ri);
+			if (m->report != NULL)
+				m->report(m->arg, m->rcpts[ri], &r);
+		}
+		bmsg_free(m);
+	}
+	b->nmsgs = 0;
+	b->nents = 0;
+}
+
+/* local_batch_free - the batch, with what was never committed */
+void
+local_batch_free(struct local_batch *b)
+{
+	size_t	k;
+
+	if (b == NULL)
+		return;
+	for (k = 0; k < b->nmsgs; k++)
+		bmsg_free(&b->msgs[k]);
+	free(b->msgs);
+	free(b->ents);
+	free(b);
 }

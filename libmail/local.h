@@ -46,6 +46,35 @@ int	 local_deliver(const struct mail_conf *, const char *, char *const *,
 	    void *, struct mail_err *);
 
 /*
+ * A batch: the queue runner's way to deliver many messages.  Each
+ * message is expanded and everything but the mailbox and /file appends
+ * is carried out when it is added; local_batch_commit() then makes the
+ * appends, per mailbox under one pair of locks with one fsync(), and
+ * only then calls each message's report for each of its recipients.
+ * The messages' texts must stay where they are until then.
+ */
+struct local_batch;
+
+/* local_batch_new - an empty batch for conf; NULL when out of memory */
+struct local_batch *local_batch_new(const struct mail_conf *);
+
+/*
+ * local_batch_add - msg (msglen bytes, LF line ends) from sender to the n
+ * recipients, as local_deliver without the dry run.  report (with arg)
+ * is called at the commit.  EX_OK; an error (e) when the message could
+ * not be taken at all (then report is never called for it).
+ */
+int	 local_batch_add(struct local_batch *, const char *, char *const *,
+	    int, const char *, size_t, local_report_fn, void *,
+	    struct mail_err *);
+
+/* local_batch_commit - the appends, then the reports; the batch is empty */
+void	 local_batch_commit(struct local_batch *);
+
+/* local_batch_free - a batch (what was not committed is dropped) */
+void	 local_batch_free(struct local_batch *);
+
+/*
  * local_sanitize - Postfix's command_expansion_filter: every byte that is
  * not a letter, digit or one of !@%-_=+:,./ becomes '_', in place.
  */

@@ -403,19 +403,22 @@ open_box(const struct mbox_dest *d, struct mail_err *e)
 	return -1;
 }
 
-/* append - write the whole entry at the end; EX_OK or e filled */
+/*
+ * append - write one whole entry at the end (orig: the file's length
+ * now); no fsync().  EX_OK or e filled.
+ */
 static int
-append(int fd, off_t orig, const struct mbox_dest *d, const char *msg,
-    size_t n, struct mail_err *e)
+append(int fd, off_t orig, const struct mbox_dest *d,
+    const struct mbox_item *it, struct mail_err *e)
 {
 	static struct wbuf	 w;
 	char			 from[600], hdr[1200], last;
 	unsigned long long	 size;
 	int			 hlen;
 
-	if (mbox_from_line(from, sizeof from, d->sender,
+	if (mbox_from_line(from, sizeof from, it->sender,
 	    d->now ? d->now : time(NULL)) == -1 ||
-	    (hlen = mbox_headers(hdr, sizeof hdr, d->sender, d->rcpt)) < 0)
+	    (hlen = mbox_headers(hdr, sizeof hdr, it->sender, it->rcpt)) < 0)
 		return mail_err_set(e, EX_DATAERR, "5.6.0",
 		    "envelope too long or with control characters");
 	w.fd = fd;
@@ -432,7 +435,7 @@ append(int fd, off_t orig, const struct mbox_dest *d, const char *msg,
 	if (d->size_limit > 0) {
 		size = (unsigned long long)orig + w.len + strlen(from) +
 		    (size_t)hlen + 1;
-		(void)mbox_quote(msg, n, count_add, &size);
+		(void)mbox_quote(it->msg, it->len, count_add, &size);
 		if (size > d->size_limit)
 			return mail_err_set(e, EX_UNAVAILABLE, "5.2.2",
 			    "%s: mailbox size limit exceeded (%llu > %llu "
@@ -440,7 +443,7 @@ append(int fd, off_t orig, const struct mbox_dest *d, const char *msg,
 	}
 	if (wb_add(&w, from, strlen(from)) == -1 ||
 	    wb_add(&w, hdr, (size_t)hlen) == -1 ||
-	    mbox_quote(msg, n, wb_add, &w) == -1 ||
+	    mbox_quote(it->msg, it->len, wb_add, &w) == -1 ||
 	    wb_add(&w, "\n", 1) == -1 || wb_flush(&w) == -1) {
 		mail_err_errno(e, errno, "%s: write", d->path);
 		return e->ex = EX_TEMPFAIL;
@@ -448,12 +451,21 @@ append(int fd, off_t orig, const struct mbox_dest *d, const char *msg,
 	if (log_verbose())
 		log_debug("%s: wrote %llu bytes", d->path, (unsigned long long)
 		    (lseek(fd, 0, SEEK_END) - orig));
-	if (fsync(fd) == -1) {
-		mail_err_errno(e, errno, "%s: fsync", d->path);
-		return e->ex = EX_TEMPFAIL;
-	}
-	log_debug("%s: fsync done", d->path);
 	return EX_OK;
+}
+
+/* truncate_back - the file as it was at len bytes; the error is logged */
+static void
+truncate_back(int fd, const struct mbox_dest *d, off_t len)
+{
+	if (ftruncate(fd, len) == -1)
+		log_error("%s: cannot truncate back to %lld bytes: %s",
+		    d->path, (long long)len, strerror(errno));
+	else {
+		(void)fsync(fd);
+		log_debug("%s: truncated back to %lld bytes", d->path,
+		    (long long)len);
+	}
 }
 
 /* mbox_deliver - append one message under both locks, all or nothing */
@@ -461,44 +473,105 @@ int
 mbox_deliver(const struct mbox_dest *d, const char *msg, size_t n,
     struct mail_err *e)
 {
-	char		 lock[4096];
-	struct stat	 st;
-	int		 fd, ex, len;
+	struct mbox_item	it;
 
+	it.sender = d->sender;
+	it.rcpt = d->rcpt;
+	it.msg = msg;
+	it.len = n;
+	(void)mbox_deliver_many(d, &it, 1, e);
+	return e->ex;
+}
+
+/* fail_rest - res[i..n) all get e */
+static void
+fail_rest(struct mail_err *res, size_t i, size_t n, const struct mail_err *e)
+{
+	for (; i < n; i++)
+		res[i] = *e;
+}
+
+/*
+ * mbox_deliver_many - n entries under one pair of locks and with one
+ * fsync(), each all or nothing
+ */
+size_t
+mbox_deliver_many(const struct mbox_dest *d, const struct mbox_item *it,
+    size_t n, struct mail_err *res)
+{
+	char		 lock[4096];
+	struct mail_err	 e;
+	struct stat	 st;
+	off_t		 end;
+	size_t		 i, ok = 0;
+	int		 fd, len;
+
+	if (n == 0)
+		return 0;
+	mail_err_clear(&e);
 	len = snprintf(lock, sizeof lock, "%s.lock", d->path);
-	if (len < 0 || (size_t)len >= sizeof lock)
-		return mail_err_set(e, EX_TEMPFAIL, "4.3.5",
-		    "%s: path too long", d->path);
-	if ((fd = open_box(d, e)) == -1)
-		return e->ex;
+	if (len < 0 || (size_t)len >= sizeof lock) {
+		mail_err_set(&e, EX_TEMPFAIL, "4.3.5", "%s: path too long",
+		    d->path);
+		fail_rest(res, 0, n, &e);
+		return 0;
+	}
+	if ((fd = open_box(d, &e)) == -1) {
+		fail_rest(res, 0, n, &e);
+		return 0;
+	}
 	log_debug("%s: locking (fcntl, then %s)", d->path,
 	    d->flags & MBOX_NO_DOTLOCK ? "no dotlock" : lock);
-	if ((ex = lock_both(fd, lock, d, e)) != EX_OK) {
+	if (lock_both(fd, lock, d, &e) != EX_OK) {
 		close(fd);
-		return ex;
+		fail_rest(res, 0, n, &e);
+		return 0;
 	}
 	log_debug("%s: locked", d->path);
 	/* While we waited, the file may have been swapped. */
-	if ((ex = check(fd, d, &st, e)) == EX_OK) {
-		ex = append(fd, st.st_size, d, msg, n, e);
-		if (ex != EX_OK) {
-			/*
-			 * A failing fsync() after this is not reported: the
-			 * write or fsync that failed first is the news.
-			 */
-			if (ftruncate(fd, st.st_size) == -1)
-				log_error("%s: cannot truncate back to %lld "
-				    "bytes: %s", d->path,
-				    (long long)st.st_size, strerror(errno));
-			else {
-				(void)fsync(fd);
-				log_debug("%s: truncated back to %lld bytes",
-				    d->path, (long long)st.st_size);
-			}
-		}
+	if (check(fd, d, &st, &e) != EX_OK) {
+		fail_rest(res, 0, n, &e);
+		goto out;
 	}
+	/*
+	 * Entry by entry; one that fails is cut off again, and the same
+	 * trouble (a full disk, mostly) would hit the rest, so they are not
+	 * tried.  A size limit is the one error of a single entry.
+	 */
+	for (end = st.st_size, i = 0; i < n; i++) {
+		mail_err_clear(&res[i]);
+		if (append(fd, end, d, &it[i], &res[i]) == EX_OK) {
+			if ((end = lseek(fd, 0, SEEK_END)) == -1) {
+				mail_err_errno(&res[i], errno, "%s: lseek",
+				    d->path);
+				res[i].ex = EX_TEMPFAIL;
+				break;
+			}
+			ok++;
+			continue;
+		}
+		truncate_back(fd, d, end);
+		if (res[i].ex != EX_UNAVAILABLE)
+			break;
+	}
+	if (i < n) {
+		fail_rest(res, i + 1, n, &res[i]);
+		if (res[i].ex == EX_TEMPFAIL && ok > 0)
+			log_warn("%s: %zu of %zu messages written, then: %s",
+			    d->path, ok, n, res[i].text);
+	}
+	if (ok > 0 && fsync(fd) == -1) {
+		/* Nothing is safe: the whole batch is cut off again. */
+		mail_err_errno(&e, errno, "%s: fsync", d->path);
+		e.ex = EX_TEMPFAIL;
+		truncate_back(fd, d, st.st_size);
+		fail_rest(res, 0, n, &e);
+		ok = 0;
+	} else if (ok > 0)
+		log_debug("%s: fsync done (%zu messages)", d->path, ok);
+out:
 	unlock_both(fd, lock, d);
 	/* After a good fsync() a failing close() loses nothing. */
 	(void)close(fd);
-	return ex;
+	return ok;
 }

@@ -45,6 +45,28 @@ struct mbox_dest {
 int	 mbox_deliver(const struct mbox_dest *, const char *, size_t,
 	    struct mail_err *);
 
+/* one message of a batch for one mailbox */
+struct mbox_item {
+	const char	*sender;	/* envelope sender; "" is <> */
+	const char	*rcpt;		/* Delivered-To: value; NULL: none */
+	const char	*msg;		/* the message, LF line ends */
+	size_t		 len;
+};
+
+/*
+ * mbox_deliver_many - append the n entries it[] to dest->path (whose
+ * sender and rcpt are not used: each entry has its own) under one pair
+ * of locks, with one fsync() for all: what Postfix's local(8) pays per
+ * message is paid once per batch, and no entry is reported delivered
+ * before it is on disk.  res[i] is entry i's result, as mbox_deliver's.
+ * An entry that cannot be written is cut off again and the ones after
+ * it fail with it (a full disk); one past size_limit fails alone; a
+ * failing fsync() cuts the file back to its old length and fails all.
+ * The number delivered.
+ */
+size_t	 mbox_deliver_many(const struct mbox_dest *, const struct mbox_item *,
+	    size_t, struct mail_err *);
+
 /*
  * mbox_from_line - "From sender asctime-date\n" into out (size n);
  * an empty sender is MAILER-DAEMON.  0, or -1 when it does not fit.

@@ -95,6 +95,74 @@ file_is(const char *path, const char *want)
 	return 1;
 }
 
+/*
+ * batch_tests - mbox_deliver_many: each entry with its own envelope, in
+ * order, under one lock; an entry past the size limit fails alone; a
+ * mailbox that cannot be had fails them all; nothing left behind.
+ */
+static void
+batch_tests(void)
+{
+	struct mbox_dest d;
+	struct mbox_item it[3];
+	struct mail_err	 res[3];
+	struct stat	 st;
+	char		 want[2048];
+	const char	*from1 = "From a@x Fri Jan 15 08:00:00 2027\n";
+	const char	*from2 = "From MAILER-DAEMON Fri Jan 15 08:00:00 2027\n";
+	size_t		 i;
+
+	unlink("batch");
+	dest(&d, "batch");
+	it[0] = (struct mbox_item){ "a@x", "w@t", "Subject: 1\n\nFrom one\n",
+	    0 };
+	it[1] = (struct mbox_item){ "", NULL, "Subject: 2\n\ntwo", 0 };
+	it[2] = (struct mbox_item){ "a@x", "d@t", "Subject: 3\n\nthree\n", 0 };
+	for (i = 0; i < 3; i++)
+		it[i].len = strlen(it[i].msg);
+	is_int((int)mbox_deliver_many(&d, it, 3, res), 3,
+	    "batch: three entries delivered");
+	ok(res[0].ex == EX_OK && res[1].ex == EX_OK && res[2].ex == EX_OK,
+	    "batch: each result is EX_OK");
+	snprintf(want, sizeof want, "%sReturn-Path: <a@x>\nDelivered-To: w@t\n"
+	    "Subject: 1\n\n>From one\n\n"
+	    "%sReturn-Path: <>\nSubject: 2\n\ntwo\n\n"
+	    "%sReturn-Path: <a@x>\nDelivered-To: d@t\nSubject: 3\n\nthree\n\n",
+	    from1, from2, from1);
+	ok(file_is("batch", want), "batch: in order, each with its envelope");
+	ok(access("batch.lock", F_OK) == -1, "batch: no dotlock left behind");
+
+	/* The size limit: the middle entry alone is refused. */
+	stat("batch", &st);
+	d.size_limit = (unsigned long long)st.st_size + 200;
+	it[1].msg = "Subject: 2\n\n0123456789012345678901234567890123456789"
+	    "0123456789012345678901234567890123456789\n";
+	it[1].len = strlen(it[1].msg);
+	is_int((int)mbox_deliver_many(&d, it, 3, res), 2,
+	    "batch past the size limit: two of three delivered");
+	is_int(res[1].ex, EX_UNAVAILABLE, "batch: the big one refused");
+	is_str(res[1].enh, "5.2.2", "batch: with 5.2.2");
+	ok(res[0].ex == EX_OK && res[2].ex == EX_OK,
+	    "batch: the others delivered");
+	stat("batch", &st);
+	ok(st.st_size < (off_t)d.size_limit, "batch: nothing of the big one "
+	    "left (%lld bytes)", (long long)st.st_size);
+	d.size_limit = 0;
+
+	/* A mailbox that is a symlink: all fail, nothing written. */
+	unlink("batch2");
+	if (symlink("batch", "batch2") == 0) {
+		d.path = "batch2";
+		is_int((int)mbox_deliver_many(&d, it, 3, res), 0,
+		    "batch into a symlink: none delivered");
+		ok(res[0].ex == EX_TEMPFAIL && res[1].ex == EX_TEMPFAIL &&
+		    res[2].ex == EX_TEMPFAIL, "batch: each one a tempfail");
+		is_str(res[2].enh, "4.2.0", "batch: with 4.2.0");
+	}
+	is_int((int)mbox_deliver_many(&d, it, 0, res), 0,
+	    "an empty batch does nothing");
+}
+
 int
 main(void)
 {
@@ -285,6 +353,7 @@ main(void)
 	is_str(e.enh, "5.2.2", "with 5.2.2");
 	d.size_limit = 0;
 
+	batch_tests();
 	buf_free(&b);
 	return tap_done();
 }
