@@ -150,6 +150,8 @@ static const struct conf_def defs[] = {
 	{ "maximal_queue_lifetime", "5d", NULL, 0 },
 	/* give up on a bounce after this long */
 	{ "bounce_queue_lifetime", "5d", NULL, 0 },
+	/* a bounce with RET=FULL has messages up to this size, whole */
+	{ "bounce_size_limit", "50000", NULL, 0 },
 	/* shortest wait before retrying a deferred message */
 	{ "minimal_backoff_time", "300s", NULL, 0 },
 	/* longest wait before retrying a deferred message */
@@ -165,7 +167,7 @@ static const struct conf_def defs[] = {
 	/* Received: headers after which a message is a loop */
 	{ "hopcount_limit", "50", NULL, 0 },
 	/* the queue runner's local delivery program */
-	{ "mda_deliver_program", MAILPATH_BINDIR "/mda-deliver", NULL, 0 },
+	{ "mda_deliver_program", "", NULL, 0 },
 	/* the queue runner's SMTP client program */
 	{ "smtp_send_program", MAILPATH_BINDIR "/smtp-send", NULL, 0 },
 	/* remote mail: "smtp", or "error" to bounce it (local only) */

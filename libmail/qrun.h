@@ -54,6 +54,41 @@ int	 qrun_pass(const struct mail_conf *, int, struct qrun_stats *,
  */
 int	 qrun_daemon(const struct mail_conf *, long long, struct mail_err *);
 
+#define QRUN_FAILED	0	/* a report: bounces */
+#define QRUN_DELAYED	1	/* delay warnings */
+#define QRUN_SUCCESS	2	/* deliveries (DSN NOTIFY=SUCCESS) */
+
+/* what an RFC 3464 report says; rcpt, dsn, reason, orcpt, relay: n each */
+struct qrun_report {
+	int		 kind;		/* QRUN_* */
+	const char	*id;		/* the queue id it is about */
+	const char	*to;		/* the sender, or "postmaster" */
+	const char	*envid;		/* DSN ENVID (xtext) or NULL */
+	int		 ret;		/* QUEUE_RET_FULL: the whole message */
+	long long	 arrival, now;
+	long long	 until;		/* QRUN_DELAYED: retried until */
+	const char	*msg;		/* the message and its length */
+	size_t		 len;
+	size_t		 size_limit;	/* bounce_size_limit: more is headers */
+	char *const	*rcpt, *const *dsn, *const *reason;
+	char *const	*orcpt;		/* DSN ORCPT (xtext) or NULL, or NULL */
+	char *const	*relay;		/* QRUN_SUCCESS: "local" or a host */
+	size_t		 n;
+};
+
+/*
+ * qrun_report_text - the RFC 3464 multipart/report from MAILER-DAEMON
+ * as Postfix words it: a bounce ("Undelivered Mail Returned to Sender",
+ * Action: failed), a delay warning (Action: delayed, Will-Retry-Until),
+ * or a success report (Action: delivered for local mail, relayed for a
+ * next hop that was not asked for DSN).  Original-Envelope-Id and
+ * Original-Recipient where the client gave ENVID and ORCPT.  The original
+ * headers follow; with RET=FULL a failure report has the whole message
+ * when it is at most size_limit bytes (0: no limit).  0, or -1 with errno.
+ */
+int	 qrun_report_text(const struct mail_conf *, const struct qrun_report *,
+	    struct buf *);
+
 /*
  * qrun_bounce_text - the RFC 3464 report for the bounced recipients of a
  * message: from MAILER-DAEMON to the given address (the sender, or

@@ -191,8 +191,8 @@ test_expect_success 'DSN: RET, ENVID, NOTIFY and ORCPT are kept in the queue fil
 
 # A second queue whose deliveries always defer.
 sed -e "s|^queue_directory = .*|queue_directory = $S/queue2|" \
-    -e "s|^mda_deliver_program = .*|mda_deliver_program = $S/defer|" \
     "$S/main.cf" >"$S/main2.cf"
+echo "mda_deliver_program = $S/defer" >>"$S/main2.cf"
 CONF=$S/main2.cf
 serve defer
 P_defer=$PORT

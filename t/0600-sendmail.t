@@ -152,7 +152,7 @@ test_expect_success 'a report the postmaster cannot get is logged and dropped, n
 '
 
 test_expect_success 'local only (default_transport = error): remote mail bounces, with the reason' '
-	sed "s|^mda_deliver_program|default_transport = error\n&|" main.cf >local.cf &&
+	{ cat main.cf; echo "default_transport = error"; } >local.cf &&
 	n=$(count_msgs spool/walter) &&
 	printf "Subject: out\n\nx\n" | sendmail -C local.cf -v -f walter x@remote.test 2>log &&
 	grep -q "to=<x@remote.test>, relay=none, delay=[0-9]*, dsn=5.4.4, status=bounced (mail for remote domains is not delivered from this system (default_transport = error))" log &&

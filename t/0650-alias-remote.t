@@ -19,9 +19,9 @@ test_expect_success 'mda-deliver -n: a remote target is queued anew' '
 
 test_expect_success 'an alias to a remote address: a new message, sent at once' '
 	printf "Subject: fwd one\n\nx\n" | sm -v -f dude far 2>log &&
-	id=$(sed -n "s/.*far@example.test: forwarded to <carol@remote.test> as \([0-9A-Za-z]*\))$/\1/p" log) &&
+	id=$(sed -n "s/.*far@example.test: forwarded to <carol@remote.test> as \([0-9A-Za-z]*\)$/\1/p" log) &&
 	test -n "$id" &&
-	grep -q "to=<far@example.test>, relay=local, .*status=sent" log &&
+	grep -q "to=<far@example.test>, relay=local, .*status=sent (forwarded as $id)" log &&
 	grep -q "^sendmail: $id: to=<carol@remote.test>, relay=127.0.0.1\[127.0.0.1\]:$FAR_PORT, .*status=sent" log &&
 	want "$(count_msgs relay/spool/carol)" 1 "carol" &&
 	want "$(nqueued)" 0 "queue files"

@@ -241,6 +241,82 @@ test_bounce(void)
 	conf_free(c);
 }
 
+/* test_report - DSN: success and relayed, ENVID, ORCPT, RET=FULL */
+static void
+test_report(void)
+{
+	static const char msg[] = "Subject: hi\nFrom: a@b\n\nsecret body\n";
+	char *const	 rc[] = { "x@y.test", "z@far.test" },
+			 *dsn[] = { "2.0.0", "2.0.0" },
+			 *why[] = { "delivered", "250 2.0.0 Ok" },
+			 *orcpt[] = { "rfc822;X+2BY@y.test", NULL },
+			 *relay[] = { "local", "mx.far.test[127.0.0.2]:25" };
+	struct qrun_report r;
+	struct mail_conf *c;
+	struct mail_err	 e;
+	struct buf	 b = BUF_INIT(1 << 20);
+	const char	*s;
+
+	if (conf_load(&c, "/dev/null", &e) != EX_OK)
+		return;
+	(void)conf_set(c, "myhostname", "mx.test", &e);
+	memset(&r, 0, sizeof r);
+	r.kind = QRUN_SUCCESS;
+	r.id = "ID2";
+	r.to = "a@b";
+	r.envid = "env+3Did";
+	r.msg = msg;
+	r.len = sizeof msg - 1;
+	r.rcpt = rc;
+	r.dsn = dsn;
+	r.reason = why;
+	r.orcpt = orcpt;
+	r.relay = relay;
+	r.n = 2;
+	is_int(qrun_report_text(c, &r, &b), 0, "success report");
+	s = buf_str(&b);
+	ok(strstr(s, "\nSubject: Successful Mail Delivery Report\n") != NULL,
+	    "success: Postfix's subject");
+	ok(strstr(s, "\nOriginal-Envelope-Id: env=id\n") != NULL,
+	    "ENVID, xtext decoded");
+	ok(strstr(s, "\nFinal-Recipient: rfc822; x@y.test\nOriginal-Recipient: "
+	    "rfc822;X+Y@y.test\nAction: delivered\nStatus: 2.0.0\n") != NULL,
+	    "ORCPT decoded; local: Action: delivered");
+	ok(strstr(s, "\nFinal-Recipient: rfc822; z@far.test\nAction: relayed\n"
+	    "Status: 2.0.0\nRemote-MTA: dns; mx.far.test[127.0.0.2]:25\n") !=
+	    NULL, "a next hop: Action: relayed, Remote-MTA");
+	ok(strstr(s, "secret body") == NULL, "success: headers only");
+	orcpt[0] = "rfc822;bad+0Ax";
+	buf_reset(&b);
+	(void)qrun_report_text(c, &r, &b);
+	ok(strstr(buf_str(&b), "Original-Recipient: rfc822;bad+0Ax\n") != NULL,
+	    "an xtext that decodes to a control character stays encoded");
+
+	r.kind = QRUN_FAILED;
+	r.ret = QUEUE_RET_FULL;
+	r.relay = NULL;
+	buf_reset(&b);
+	is_int(qrun_report_text(c, &r, &b), 0, "RET=FULL bounce");
+	s = buf_str(&b);
+	ok(strstr(s, "Content-Type: message/rfc822\n\nSubject: hi\nFrom: "
+	    "a@b\n\nsecret body\n") != NULL, "RET=FULL: the whole message");
+	ok(strstr(s, "\nAction: failed\n") != NULL, "Action: failed");
+	r.size_limit = 10;
+	buf_reset(&b);
+	(void)qrun_report_text(c, &r, &b);
+	s = buf_str(&b);
+	ok(strstr(s, "secret body") == NULL &&
+	    strstr(s, "text/rfc822-headers") != NULL,
+	    "RET=FULL past bounce_size_limit: the header only");
+	r.size_limit = 0;
+	r.ret = QUEUE_RET_HDRS;
+	buf_reset(&b);
+	(void)qrun_report_text(c, &r, &b);
+	ok(strstr(buf_str(&b), "secret body") == NULL, "RET=HDRS: no body");
+	buf_free(&b);
+	conf_free(c);
+}
+
 /* test_dsn - the DSN parameters go into the file and come back */
 static void
 test_dsn(void)
@@ -431,6 +507,7 @@ main(void)
 	test_rewrite();
 	test_backoff();
 	test_bounce();
+	test_report();
 	test_dsn();
 	buf_free(&good);
 	buf_free(&b);
