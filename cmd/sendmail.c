@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,7 +41,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: sendmail [-tiv] [-C config] [-F name] "
-	    "[-f sender] [-bm | -bp | -bi | -bs] [-odb | -odi | -odq] "
+	    "[-f sender] [-N dsn] [-R full | hdrs] [-V envid]\n"
+	    "       [-bm | -bp | -bi | -bs] [-odb | -odi | -odq] "
 	    "[-q[interval]] [recipient ...]\n");
 	exit(EX_USAGE);
 }
@@ -141,7 +143,7 @@ main(int argc, char *argv[])
 	struct mail_err		 e;
 	struct submit_opts	 o;
 	struct passwd		*pw;
-	char			 id[QUEUE_ID_MAX], gecos[256];
+	char			 id[QUEUE_ID_MAX], gecos[256], envid[304];
 	const char		*cfile = NULL, *mode = "m", *q = NULL;
 	long long		 interval;
 	int			 ch, fd, verbose = 0, ex, od = 0;
@@ -181,6 +183,33 @@ main(int argc, char *argv[])
 		case 'i':
 			o.dotstop = 0;
 			break;
+		case 'N':
+			if ((o.notify = queue_notify_parse(optarg)) == -1) {
+				fprintf(stderr, "sendmail: -N %s: want never, "
+				    "or success, failure and delay\n", optarg);
+				exit(EX_USAGE);
+			}
+			break;
+		case 'R':
+			if (strcasecmp(optarg, "full") == 0)
+				o.ret = QUEUE_RET_FULL;
+			else if (strcasecmp(optarg, "hdrs") == 0)
+				o.ret = QUEUE_RET_HDRS;
+			else {
+				fprintf(stderr, "sendmail: -R %s: want full "
+				    "or hdrs\n", optarg);
+				exit(EX_USAGE);
+			}
+			break;
+		case 'V':
+			if (submit_xtext(optarg, envid, sizeof envid) == -1 ||
+			    strlen(envid) > 100) {
+				fprintf(stderr, "sendmail: -V: envelope id "
+				    "longer than 100 xtext bytes\n");
+				exit(EX_USAGE);
+			}
+			o.envid = optarg;
+			break;
 		case 'o':
 			if (strcmp(optarg, "i") == 0)
 				o.dotstop = 0;
@@ -203,8 +232,7 @@ main(int argc, char *argv[])
 			verbose++;
 			break;
 		case '?':
-			if (optopt == 'b' || optopt == 'f' || optopt == 'C' ||
-			    optopt == 'F' || optopt == 'r')
+			if (strchr("bfCFrNRV", optopt) != NULL)
 				usage();
 			fprintf(stderr, "sendmail: warning: -%c ignored\n",
 			    optopt);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -798,4 +799,39 @@ queue_list_free(char **v)
 	for (i = 0; v != NULL && v[i] != NULL; i++)
 		free(v[i]);
 	free(v);
+}
+
+/* queue_notify_parse - a NOTIFY value as QUEUE_NOTIFY_* bits */
+int
+queue_notify_parse(const char *v)
+{
+	static const struct {
+		const char	*name;
+		int		 bit;
+	} kw[] = {
+		{ "NEVER", QUEUE_NOTIFY_NEVER },
+		{ "SUCCESS", QUEUE_NOTIFY_SUCCESS },
+		{ "FAILURE", QUEUE_NOTIFY_FAILURE },
+		{ "DELAY", QUEUE_NOTIFY_DELAY },
+	};
+	size_t	i, n;
+	int	bits = 0, b;
+
+	while (*v != '\0') {
+		n = strcspn(v, ",");
+		for (i = 0, b = 0; i < sizeof kw / sizeof kw[0]; i++)
+			if (strlen(kw[i].name) == n &&
+			    strncasecmp(v, kw[i].name, n) == 0)
+				b = kw[i].bit;
+		if (b == 0 || (bits & b))
+			return -1;
+		bits |= b;
+		v += n;
+		if (*v == ',' && *++v == '\0')
+			return -1;
+	}
+	if (bits == 0 || ((bits & QUEUE_NOTIFY_NEVER) &&
+	    bits != QUEUE_NOTIFY_NEVER))
+		return -1;
+	return bits;
 }

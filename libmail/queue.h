@@ -49,6 +49,14 @@
 #define QUEUE_RET_FULL		1
 #define QUEUE_RET_HDRS		2
 
+/*
+ * queue_notify_parse - a DSN NOTIFY value (RFC 3461 4.1: NEVER, or a
+ * comma list of SUCCESS, FAILURE and DELAY, in any case, each once) as
+ * QUEUE_NOTIFY_* bits; -1 when it is not one.  smtp-listen's NOTIFY= and
+ * sendmail's -N.
+ */
+int	 queue_notify_parse(const char *);
+
 struct queue_dsn {
 	int		 ret;		/* QUEUE_RET_*, 0 when not given */
 	const char	*envid;		/* xtext, NULL when not given */

@@ -59,6 +59,7 @@
 #include "log.h"
 #include "map.h"
 #include "netaddr.h"
+#include "queue.h"
 #include "smtpd.h"
 #include "str.h"
 
@@ -798,41 +799,6 @@ xtext_ok(const char *s, size_t max)
 	return n <= max;
 }
 
-/* notify - a NOTIFY value: NEVER, or a list of SUCCESS, FAILURE, DELAY */
-static int
-notify(const char *v)
-{
-	static const struct {
-		const char	*name;
-		int		 bit;
-	} kw[] = {
-		{ "NEVER", SMTPD_NOTIFY_NEVER },
-		{ "SUCCESS", SMTPD_NOTIFY_SUCCESS },
-		{ "FAILURE", SMTPD_NOTIFY_FAILURE },
-		{ "DELAY", SMTPD_NOTIFY_DELAY },
-	};
-	size_t	i, n;
-	int	bits = 0, b;
-
-	while (*v != '\0') {
-		n = strcspn(v, ",");
-		for (i = 0, b = 0; i < sizeof kw / sizeof kw[0]; i++)
-			if (strlen(kw[i].name) == n &&
-			    strncasecmp(v, kw[i].name, n) == 0)
-				b = kw[i].bit;
-		if (b == 0 || (bits & b))
-			return -1;
-		bits |= b;
-		v += n;
-		if (*v == ',' && *++v == '\0')
-			return -1;
-	}
-	if (bits == 0 || ((bits & SMTPD_NOTIFY_NEVER) &&
-	    bits != SMTPD_NOTIFY_NEVER))
-		return -1;
-	return bits;
-}
-
 /* login_in - is login one of the names in v (n octets, ", " separated)? */
 static int
 login_in(const char *v, size_t n, const char *login)
@@ -1092,7 +1058,7 @@ cmd_rcpt(struct session *s, char *arg)
 	while ((p = nextparam(&params, &val)) != NULL) {
 		if (s->helo == 2 && strcasecmp(p, "NOTIFY") == 0 &&
 		    val != NULL) {
-			if (nfy != 0 || (nfy = notify(val)) == -1) {
+			if (nfy != 0 || (nfy = queue_notify_parse(val)) == -1) {
 				reply(s, 501, "5.5.4", "Bad NOTIFY parameter");
 				return;
 			}

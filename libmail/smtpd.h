@@ -41,7 +41,10 @@ struct smtpd_io {
 	int	(*poll)(void *, int);
 };
 
-/* DSN (RFC 3461) NOTIFY flags per recipient; 0 means none was given */
+/*
+ * DSN (RFC 3461) NOTIFY flags per recipient; 0 means none was given.
+ * The same bits as QUEUE_NOTIFY_* (queue_notify_parse() makes them).
+ */
 #define SMTPD_NOTIFY_NEVER	0x01
 #define SMTPD_NOTIFY_SUCCESS	0x02
 #define SMTPD_NOTIFY_FAILURE	0x04

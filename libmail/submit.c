@@ -362,6 +362,63 @@ submit_rewrite(const struct mail_conf *c, const struct submit_opts *o,
 	return w.ex;
 }
 
+/* submit_xtext - s as xtext */
+int
+submit_xtext(const char *s, char *out, size_t n)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p >= 33 && *p <= 126 && *p != '+' && *p != '=') {
+			if (i + 1 >= n)
+				return -1;
+			out[i++] = (char)*p;
+			continue;
+		}
+		if (i + 3 >= n)
+			return -1;
+		out[i++] = '+';
+		out[i++] = hex[*p >> 4];
+		out[i++] = hex[*p & 15];
+	}
+	if (i >= n)
+		return -1;
+	out[i] = '\0';
+	return 0;
+}
+
+/*
+ * dsn_of - the queue's DSN parameters from -N, -R and -V, for n
+ * recipients; *notify is allocated (free it)
+ */
+static int
+dsn_of(const struct submit_opts *o, size_t n, struct queue_dsn *d,
+    int **notify, char *envid, size_t size, struct mail_err *e)
+{
+	size_t	i;
+
+	memset(d, 0, sizeof *d);
+	*notify = NULL;
+	d->ret = o->ret;
+	if (o->envid != NULL) {
+		if (submit_xtext(o->envid, envid, size) == -1 ||
+		    strlen(envid) > 100)
+			return mail_err_set(e, EX_USAGE, "5.5.4",
+			    "-V: envelope id too long");
+		d->envid = envid;
+	}
+	if (o->notify != 0) {
+		if ((*notify = calloc(n, sizeof **notify)) == NULL)
+			return mail_err_errno(e, errno, "memory");
+		for (i = 0; i < n; i++)
+			(*notify)[i] = o->notify;
+		d->notify = *notify;
+	}
+	return EX_OK;
+}
+
 /* submit - read a message from fd and queue it */
 int
 submit(const struct mail_conf *c, const struct submit_opts *o, int fd,
@@ -369,11 +426,12 @@ submit(const struct mail_conf *c, const struct submit_opts *o, int fd,
 {
 	struct buf	 msg, out = BUF_INIT(MSG_MAX), rcpt = BUF_INIT(1 << 20);
 	struct buf	 snd = BUF_INIT(1024), one = BUF_INIT(1024);
+	struct queue_dsn dsn;
 	long long	 max;
-	char		**rv = NULL, why[sizeof e->text];
+	char		**rv = NULL, why[sizeof e->text], envid[304];
 	const char	*p, *dir = conf_get(c, "queue_directory");
 	size_t		 n = 0, i, k;
-	int		 ex;
+	int		 ex, *notify = NULL;
 
 	if ((ex = conf_get_num(c, "message_size_limit", &max, e)) != EX_OK)
 		return ex;
@@ -418,9 +476,10 @@ submit(const struct mail_conf *c, const struct submit_opts *o, int fd,
 	}
 	for (i = k = 0; i < n; i++, k += strlen(rcpt.s + k) + 1)
 		rv[i] = rcpt.s + k;
-	if ((ex = queue_init(dir, e)) == EX_OK)
-		ex = queue_enqueue(dir, buf_str(&snd), rv, n, buf_str(&out),
-		    out.len, (long long)time(NULL), id, e);
+	if ((ex = dsn_of(o, n, &dsn, &notify, envid, sizeof envid, e)) ==
+	    EX_OK && (ex = queue_init(dir, e)) == EX_OK)
+		ex = queue_enqueue_dsn(dir, buf_str(&snd), rv, n, &dsn,
+		    buf_str(&out), out.len, (long long)time(NULL), id, e);
 	/* Whatever kept it out of the queue may pass: never a lost message. */
 	if (ex != EX_OK) {
 		(void)str_copy(why, sizeof why, e->text);
@@ -431,6 +490,7 @@ submit(const struct mail_conf *c, const struct submit_opts *o, int fd,
 		    id, buf_str(&snd), out.len, n);
 out:
 	free(rv);
+	free(notify);
 	buf_free(&msg);
 	buf_free(&out);
 	buf_free(&rcpt);

@@ -22,7 +22,16 @@ struct submit_opts {
 	int		 dotstop;	/* without -i: a "." line ends input */
 	char *const	*rcpt;		/* recipients on the command line */
 	size_t		 nrcpt;
+	int		 notify;	/* -N: QUEUE_NOTIFY_* bits, 0 not given */
+	int		 ret;		/* -R: QUEUE_RET_*, 0 not given */
+	const char	*envid;		/* -V: as given (xtext-encoded here) */
 };
+
+/*
+ * submit_xtext - s as RFC 3461 xtext ("+" and "=" and bytes outside
+ * 33-126 as +XX) into out (size n); 0, or -1 when it does not fit
+ */
+int	 submit_xtext(const char *, char *, size_t);
 
 /*
  * submit_canon - the address a through the tables named by the list

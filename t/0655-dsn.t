@@ -5,6 +5,7 @@
 # success report (Action: delivered for a mailbox, relayed for a next
 # hop, which smtp-send cannot ask for DSN), NOTIFY=FAILURE alone no delay
 # warning; RET=FULL returns the whole message up to bounce_size_limit.
+# sendmail's -N, -R and -V give the same parameters.
 # The reports go to dude's mailbox, read with Python's mailbox module.
 . "$top_srcdir/t/test-lib.sh"
 . "$FIXTURES/queue/setup.sh"
@@ -120,6 +121,32 @@ test_expect_success 'NOTIFY=FAILURE: no delay warning; NOTIFY=DELAY: one' '
 	age_queue 4000 && sm -q &&
 	test -z "$(reports d1)" &&
 	reports d2 | grep -q "^Delayed Mail (still being retried) | delayed |"
+'
+
+test_expect_success 'sendmail -N success -V: a success report with the envelope id' '
+	printf "Subject: n1\n\nfrom sendmail\n" |
+	    sm -odi -N success -V "abc+def" -f dude walter &&
+	reports n1 | grep -q "^Successful Mail Delivery Report | delivered |" &&
+	grep -q "^Original-Envelope-Id: abc+def$" "$S/spool/dude"
+'
+
+test_expect_success 'sendmail -N never: no bounce; -R full: the whole message' '
+	printf "Subject: n2\n\nthe body of n2\n" | sm -odi -N never -f dude fail &&
+	test -z "$(reports n2)" &&
+	printf "Subject: n3\n\nthe body of n3\n" | sm -odi -R full -f dude fail &&
+	reports n3 | grep -q "message/rfc822$" &&
+	grep -q "the body of n3" "$S/spool/dude"
+'
+
+test_expect_success 'sendmail: bad -N, -R and -V values are usage errors, nothing queued' '
+	n=$(nqueued) &&
+	for a in "-N never,success" "-N sometimes" "-N success," "-R body"; do
+		echo x | test_expect_code 64 sm $a walter 2>err || return 1
+		grep -q "^sendmail: -[NR] " err || return 1
+	done &&
+	echo x | test_expect_code 64 sm -V "$(printf "%0101d" 0)" walter 2>err &&
+	grep -q "envelope id longer than 100" err &&
+	want "$(nqueued)" "$n" "queue files"
 '
 
 far_start relay 127.0.0.1 || exit 99
