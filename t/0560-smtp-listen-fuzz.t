@@ -19,7 +19,8 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -I"$top_builddir" -I"$M" \
     -DMAILPATH_LIBEXECDIR="$D" -DMAILPATH_BINDIR="$D" -DMAILPATH_SBINDIR="$D" \
     "$FIXTURES/smtpd/fuzz.c" "$M/smtpd.c" "$M/netaddr.c" "$M/addr.c" \
     "$M/conf.c" "$M/map.c" "$M/buf.c" "$M/str.c" "$M/exitcode.c" \
-    "$M/log.c" "$M/lline.c" $(pkg-config --libs libidn2 tdb) -lcrypt \
+    "$M/log.c" "$M/lline.c" "$M/queue.c" \
+    $(pkg-config --libs libidn2 tdb) -lcrypt \
     -o fuzz-smtpd >build.log 2>&1
 
 test_expect_success 'the harness builds with clang -fsanitize=fuzzer' '
