@@ -4,7 +4,8 @@
  * table and recipient check from main.cf; listening sockets from -l or
  * from systemd (sd_listen_fds(3) without libsystemd); root given up
  * before the first byte is read; then one session on fds 0/1 or an
- * accept loop with a process per connection.
+ * accept loop whose processes serve one connection at a time, up to a
+ * hundred in a row.
  *
  * It trusts the configuration and the command line (whoever starts it
  * chose them), and nothing a client sends: that goes to the engine.  The
@@ -14,6 +15,7 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -169,6 +171,7 @@ serve(struct server *sv, int rfd, int wfd)
 		ops.auth = smtpd_auth_table;
 	}
 	rc = smtpd_session(&sv->sconf, &peer, &io, &ops);
+	tls_server_end(sv->tls);
 	handoff_close(&h);
 	buf_free(&h.wbuf);
 	buf_free(&h.msg);
@@ -233,44 +236,201 @@ toomany(int fd, const char *host, long long nchild)
 	close(fd);
 }
 
-/* listen_loop - accept forever, a child per connection */
-int
-listen_loop(const int *lfd, size_t nl, long long limit, const char *host,
-    int (*fn)(void *, int), void *ctx, struct mail_err *e)
-{
-	struct pollfd		 pfd[LISTEN_MAX];
-	struct sigaction	 sa;
-	long long		 nchild = 0;
-	size_t			 i, k;
-	int			 fd, status;
-	pid_t			 pid;
+/*
+ * The accept loop keeps its processes, as Postfix's master does with
+ * smtpd: a child serves the connection it was started for, then waits
+ * for the next one itself, up to LISTEN_MAX_USE sessions or
+ * LISTEN_MAX_IDLE seconds without one, so that a busy server forks once
+ * per hundred sessions, not once per session.  Each child tells the
+ * parent on a pipe when it waits and when it has a connection; the
+ * parent accepts only while no child waits (then it starts a child, or
+ * answers 421 at the limit), so the limit still counts sessions.  When
+ * the parent goes (killed, stopped), each child gets SIGUSR1 from the
+ * kernel (PR_SET_PDEATHSIG), closes its copies of the listening sockets
+ * at once, so that a new server can bind the port, and ends after its
+ * session.  The listening sockets are non-blocking: whoever loses the
+ * race for a connection gets EAGAIN.
+ */
+#define LISTEN_MAX_USE	100	/* sessions per process (max_use) */
+#define LISTEN_MAX_IDLE	60	/* seconds a child waits (max_idle) */
 
-	if (nl == 0 || nl > LISTEN_MAX)
-		return mail_err_set(e, EX_SOFTWARE, NULL, "listen_loop: "
-		    "%zu listeners", nl);
+struct state {				/* a child's word to the parent */
+	pid_t	pid;
+	int	idle;
+};
+
+static const int		*orphan_lfd;	/* the child's listeners */
+static size_t			 orphan_nl;
+static volatile sig_atomic_t	 orphaned;
+
+/* onorphan - the parent is gone: no more connections for this child */
+static void
+onorphan(int sig)
+{
+	size_t	i;
+
+	(void)sig;
+	if (!orphaned)
+		for (i = 0; i < orphan_nl; i++)
+			(void)close(orphan_lfd[i]);
+	orphaned = 1;
+}
+
+/* tell - a child says whether it waits */
+static void
+tell(int fd, int idle)
+{
+	struct state	st;
+
+	memset(&st, 0, sizeof st);
+	st.pid = getpid();
+	st.idle = idle;
+	/* Smaller than PIPE_BUF: written whole or not at all. */
+	if (write(fd, &st, sizeof st) != (ssize_t)sizeof st)
+		log_warn("status pipe: %s", strerror(errno));
+}
+
+/*
+ * child - serve fd, then further connections from the listeners, until
+ * LISTEN_MAX_USE sessions, LISTEN_MAX_IDLE idle seconds, or the parent
+ * (ppid) is gone
+ */
+static void __attribute__((noreturn))
+child(const int *lfd, size_t nl, int fd, int status, pid_t ppid,
+    int (*fn)(void *, int), void *ctx)
+{
+	struct pollfd		pfd[LISTEN_MAX];
+	struct sigaction	sa;
+	size_t			i;
+	int			used, r, rc = EX_OK;
+
+	signal(SIGCHLD, SIG_DFL);
+	orphan_lfd = lfd;
+	orphan_nl = nl;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = onchld;
+	sa.sa_handler = onorphan;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);	/* no SA_RESTART: poll wakes up */
+	sigaction(SIGUSR1, &sa, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR1) == -1 || getppid() != ppid)
+		onorphan(SIGUSR1);
 	for (i = 0; i < nl; i++) {
 		pfd[i].fd = lfd[i];
 		pfd[i].events = POLLIN;
 	}
+	for (used = 1;; used++) {
+		rc = fn(ctx, fd);
+		close(fd);
+		if (used >= LISTEN_MAX_USE || orphaned)
+			break;
+		tell(status, 1);
+		for (fd = -1; fd == -1;) {
+			r = poll(pfd, (nfds_t)nl, LISTEN_MAX_IDLE * 1000);
+			if (orphaned || r == 0 || (r == -1 && errno != EINTR))
+				_exit(rc);
+			for (i = 0; r > 0 && i < nl && fd == -1; i++)
+				if (pfd[i].revents & POLLIN)
+					fd = accept4(lfd[i], NULL, NULL,
+					    SOCK_CLOEXEC);
+		}
+		tell(status, 0);
+	}
+	_exit(rc);
+}
+
+/* reap - the children that ended; an idle one no longer waits */
+static void
+reap(struct state *kids, long long *nchild, long long *nidle)
+{
+	long long	i;
+	pid_t		pid;
+	int		status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < *nchild; i++)
+			if (kids[i].pid == pid) {
+				if (kids[i].idle)
+					(*nidle)--;
+				kids[i] = kids[--*nchild];
+				break;
+			}
+}
+
+/* heard - the children's words from the status pipe */
+static void
+heard(int fd, struct state *kids, long long nchild, long long *nidle)
+{
+	struct state	st[64];
+	ssize_t		n, k;
+	long long	i;
+
+	while ((n = read(fd, st, sizeof st)) > 0)
+		for (k = 0; k < n / (ssize_t)sizeof st[0]; k++)
+			for (i = 0; i < nchild; i++)
+				if (kids[i].pid == st[k].pid) {
+					if (kids[i].idle != (st[k].idle != 0))
+						*nidle += st[k].idle ? 1 : -1;
+					kids[i].idle = st[k].idle != 0;
+					break;
+				}
+}
+
+/* listen_loop - accept forever; children that serve and wait for more */
+int
+listen_loop(const int *lfd, size_t nl, long long limit, const char *host,
+    int (*fn)(void *, int), void *ctx, struct mail_err *e)
+{
+	struct pollfd		 pfd[LISTEN_MAX + 1];
+	struct sigaction	 sa;
+	struct state		*kids;
+	long long		 nchild = 0, nidle = 0;
+	size_t			 i, np;
+	int			 fd, status[2];
+	pid_t			 pid, me = getpid();
+
+	if (nl == 0 || nl > LISTEN_MAX)
+		return mail_err_set(e, EX_SOFTWARE, NULL, "listen_loop: "
+		    "%zu listeners", nl);
+	if (limit < 1)
+		limit = 1;
+	if ((kids = calloc((size_t)limit, sizeof *kids)) == NULL)
+		return mail_err_errno(e, errno, "listen_loop");
+	if (pipe2(status, O_CLOEXEC | O_NONBLOCK) == -1) {
+		free(kids);
+		return mail_err_errno(e, errno, "pipe");
+	}
+	for (i = 0; i < nl; i++)
+		(void)fcntl(lfd[i], F_SETFL, fcntl(lfd[i], F_GETFL) |
+		    O_NONBLOCK);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onchld;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);	/* no SA_RESTART: poll wakes up */
 	for (;;) {
 		gotchld = 0;
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			nchild--;
-		if (poll(pfd, (nfds_t)nl, -1) == -1) {
+		reap(kids, &nchild, &nidle);
+		heard(status[0], kids, nchild, &nidle);
+		/* The listeners are the waiting children's, if any wait. */
+		pfd[0].fd = status[0];
+		pfd[0].events = POLLIN;
+		for (i = 0, np = 1; nidle == 0 && i < nl; i++, np++) {
+			pfd[np].fd = lfd[i];
+			pfd[np].events = POLLIN;
+		}
+		if (gotchld)
+			continue;
+		if (poll(pfd, (nfds_t)np, -1) == -1) {
 			if (errno == EINTR)
 				continue;
+			free(kids);
 			return mail_err_errno(e, errno, "poll");
 		}
-		for (i = 0; i < nl; i++) {
+		for (i = 1; i < np; i++) {
 			if (!(pfd[i].revents & POLLIN))
 				continue;
-			if ((fd = accept4(lfd[i], NULL, NULL,
+			if ((fd = accept4(pfd[i].fd, NULL, NULL,
 			    SOCK_CLOEXEC)) == -1)
-				continue;
+				continue;	/* a child was quicker */
 			if (nchild >= limit) {
 				toomany(fd, host, nchild);
 				continue;
@@ -281,12 +441,11 @@ listen_loop(const int *lfd, size_t nl, long long limit, const char *host,
 				continue;
 			}
 			if (pid == 0) {
-				signal(SIGCHLD, SIG_DFL);
-				for (k = 0; k < nl; k++)
-					close(lfd[k]);
-				_exit(fn(ctx, fd));
+				close(status[0]);
+				child(lfd, nl, fd, status[1], me, fn, ctx);
 			}
-			nchild++;
+			kids[nchild].pid = pid;
+			kids[nchild++].idle = 0;
 			close(fd);
 		}
 	}

@@ -68,10 +68,13 @@ void	 listen_peer(int, struct smtpd_peer *);
 int	 listen_drop(const char *, struct mail_err *);
 
 /*
- * listen_loop - accept on the n listeners forever, a child process per
- * connection running serve(ctx, fd) and exiting with its result.  A
- * connection beyond limit children gets "421 4.7.0 HOST Error: too many
- * connections" and is closed.  Returns only when poll() fails for good:
+ * listen_loop - accept on the n listeners forever: a child process runs
+ * serve(ctx, fd) for a connection, then accepts the next one itself, up
+ * to 100 sessions or 60 idle seconds (Postfix's max_use and max_idle);
+ * the parent accepts only while no child waits.  A connection beyond
+ * limit busy children gets "421 4.7.0 HOST Error: too many connections"
+ * and is closed.  The listening sockets are made non-blocking.  When the
+ * parent dies its children close their listening sockets at once.  Returns only when poll() fails for good:
  * EX_OSERR with e filled.
  */
 int	 listen_loop(const int *, size_t, long long, const char *,

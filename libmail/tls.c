@@ -78,6 +78,16 @@ fail:
 	return EX_CONFIG;
 }
 
+/* tls_server_end - forget the session's TLS state */
+void
+tls_server_end(struct tls_server *t)
+{
+	if (t != NULL && t->ssl != NULL) {
+		SSL_free(t->ssl);
+		t->ssl = NULL;
+	}
+}
+
 /* tls_server_free - the context and any session */
 void
 tls_server_free(struct tls_server *t)

@@ -15,6 +15,12 @@
 struct tls_server;
 
 /*
+ * tls_server_end - forget the session's TLS state, so that the next
+ * session of the same process starts in plain text
+ */
+void	 tls_server_end(struct tls_server *);
+
+/*
  * tls_server_new - a server context with this certificate chain and key
  * (PEM), TLS 1.2 or later.  EX_OK, or EX_CONFIG with e naming the file
  * and OpenSSL's reason.  Load it before dropping privileges.
