@@ -334,7 +334,9 @@ step "Send the test mail to root: sendmail root" \
     "delivers it and sendmail returns at once (sendmail -odb).  With -v it" \
     "makes the attempt itself (-odi) and shows the log lines, Postfix's" \
     "shape: QUEUEID: to=<...>, status=sent.  root is local, its alias says" \
-    "walter, mda-deliver delivers."
+    "walter; the runner delivers with mda-deliver's code (relay=local), the" \
+    "messages for one mailbox under one lock and one fsync().  Set" \
+    "mda_deliver_program = mda-deliver to see it run as its own program."
 showsh 'sendmail -v root < testmail'
 show mailq
 showsh 'grep -c "^From " var/mail/walter'
