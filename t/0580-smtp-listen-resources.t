@@ -14,8 +14,9 @@
 # (link() failing at commit), kill -9 right after a 250 (the crash part of
 # F-07), F-09 (a forged record in a file smtp-listen queued), F-03 (452
 # 4.3.1 at MAIL when the queue's file system is short of space) and F-04
-# (close() failing after fsync: 451, the file withdrawn).  Not covered yet:
-# F-07's block-level power-loss replay (dm-log-writes, nightly, root).
+# (close() failing after fsync: 451, the file withdrawn).  F-07's
+# power-loss replay is t/0685 (system calls on a file-system model; the
+# block-level replay with dm-log-writes needs a kernel with device-mapper).
 . "$top_srcdir/t/test-lib.sh"
 . "$FIXTURES/smtpd/lib.sh"
 

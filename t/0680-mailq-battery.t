@@ -22,8 +22,11 @@
 #   F-04 close() failure after fsync: the queue file is withdrawn and the
 #        client gets 451; t/0590.
 #   F-05 link() failure at commit: t/0590.
-#   F-07 power-loss replay: nightly, root, dm-log-writes; not in make
-#        check.  t/0590, t/0630 and t/0670 kill -9 the writer and runner.
+#   F-07 power-loss replay: t/0685 replays smtp-listen's recorded system
+#        calls on a pessimistic file-system model at every crash point;
+#        the block-level replay (dm-log-writes, root) needs device-mapper,
+#        which this kernel lacks.  t/0590, t/0630 and t/0670 kill -9 the
+#        writer and runner.
 #   F-09 injected records: t/0590 (smtp-listen's file) and below (mailq
 #        and the runner; a forged "R" and an "X mda-exec" record).
 #   F-10 connection flood, F-11 leaks: smtp-listen's; t/0580.
