@@ -51,12 +51,17 @@ PL="/usr/bin/python3 $FIXTURES/queue/powerloss.py"
 
 # The queue exists (and is durable) before the recording starts; a runner
 # is at work all along, so nothing is delivered from the live queue.
+# hold QUEUE COPY - hold QUEUE's runner lock (HOLD; "echo >release" lets
+# go), then copy the queue as it is to COPY: the recording's start
+hold() {
+	rm -f held release && mkfifo release
+	flock "$1/runner.lock" sh -c 'echo x >held; cat release >/dev/null' &
+	HOLD=$!
+	wait_file held
+	cp -a "$1" "$2"
+}
 mkdir -p "$S/queue/tmp" "$S/queue/queue" "$S/queue/corrupt"
-rm -f held release && mkfifo release
-flock "$S/queue/runner.lock" sh -c 'echo x >held; cat release >/dev/null' &
-HOLD=$!
-wait_file held
-cp -a "$S/queue" "$S/initial"
+hold "$S/queue" "$S/initial"
 
 test_expect_success 'record: smtp-listen under strace; three messages, each 250 2.0.0 Ok: queued as ID' '
 	$PL record trace ids "$S/main.cf" >record.out &&
@@ -127,11 +132,7 @@ wait "$HOLD"
 # they must be durable before the first 250.
 mkdir -p "$S/queue2"
 sed "s|^queue_directory = .*|queue_directory = $S/queue2|" "$S/main.cf" >"$S/main2.cf"
-rm -f held release && mkfifo release
-flock "$S/queue2/runner.lock" sh -c 'echo x >held; cat release >/dev/null' &
-HOLD=$!
-wait_file held
-cp -a "$S/queue2" "$S/initial2"
+hold "$S/queue2" "$S/initial2"
 
 test_expect_success 'first start: the queue made by smtp-listen survives every crash point after a 250' '
 	$PL record trace2 ids2 "$S/main2.cf" >record2.out &&
