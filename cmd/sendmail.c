@@ -267,7 +267,7 @@ main(int argc, char *argv[])
 			ex = mail_err_set(&e, EX_USAGE, "5.5.4",
 			    "bad interval -q%s", q);
 		else
-			ex = qrun_daemon(conf, interval, &e);
+			ex = kick_serve(conf, interval, &e);
 		conf_free(conf);
 		if (ex != EX_OK)
 			fail(&e);

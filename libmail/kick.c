@@ -37,6 +37,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -48,6 +49,8 @@
 #ifndef PATH_MAX
 #define PATH_MAX	4096
 #endif
+
+#define KICK_POLL_MS	200	/* kick_serve looks for the flag this often */
 
 /* runner - the background delivery passes; holds the lock on fd 3 */
 static void __attribute__((noreturn))
@@ -103,29 +106,51 @@ detach(int lockfd, int flags)
 	return 0;
 }
 
+/* paths - the flag and the lock of conf's queue; EX_OK or e filled */
+static int
+paths(const struct mail_conf *conf, char *flag, char *lock,
+    struct mail_err *e)
+{
+	const char	*qdir = conf_get(conf, "queue_directory");
+	int		 n, m;
+
+	if (qdir == NULL || *qdir == '\0')
+		return mail_err_set(e, EX_CONFIG, "4.3.5", "queue_directory "
+		    "is empty");
+	n = snprintf(flag, PATH_MAX, "%s/kick", qdir);
+	m = snprintf(lock, PATH_MAX, "%s/runner.lock", qdir);
+	if (n < 0 || n >= PATH_MAX || m < 0 || m >= PATH_MAX)
+		return mail_err_set(e, EX_CONFIG, "4.3.5", "queue_directory "
+		    "name too long");
+	return EX_OK;
+}
+
+/*
+ * openlock - the lock file, read-only (flock needs no more) and readable
+ * by all, so that a kicker running as another user (smtp-listen -u) can
+ * see that root's runner holds it
+ */
+static int
+openlock(const char *lock)
+{
+	return open(lock, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+}
+
 /* kick - a delivery pass in the background, one runner per queue */
 int
 kick(const struct mail_conf *conf, int flags, struct mail_err *e)
 {
 	char		 flag[PATH_MAX], lock[PATH_MAX];
-	const char	*qdir = conf_get(conf, "queue_directory");
-	int		 fd, n, m, status = 0, flagerr = 0;
+	int		 fd, ex, status = 0, flagerr = 0;
 	pid_t		 pid;
 
-	if (qdir == NULL || *qdir == '\0')
-		return mail_err_set(e, EX_CONFIG, "4.3.5", "queue_directory "
-		    "is empty");
-	n = snprintf(flag, sizeof flag, "%s/kick", qdir);
-	m = snprintf(lock, sizeof lock, "%s/runner.lock", qdir);
-	if (n < 0 || (size_t)n >= sizeof flag || m < 0 ||
-	    (size_t)m >= sizeof lock)
-		return mail_err_set(e, EX_CONFIG, "4.3.5", "queue_directory "
-		    "name too long");
+	if ((ex = paths(conf, flag, lock, e)) != EX_OK)
+		return ex;
 	if ((fd = open(flag, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
 		close(fd);
 	else
 		flagerr = errno;
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	if ((fd = openlock(lock)) == -1)
 		return mail_err_errno(e, errno, "%s", lock);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		close(fd);
@@ -155,4 +180,45 @@ kick(const struct mail_conf *conf, int flags, struct mail_err *e)
 		    "start the queue runner");
 	mail_err_clear(e);
 	return EX_OK;
+}
+
+/* kick_serve - the queue's runner for good: sendmail -qINTERVAL */
+int
+kick_serve(const struct mail_conf *conf, long long interval,
+    struct mail_err *e)
+{
+	struct qrun_stats	st;
+	struct timespec		ts = { 0, KICK_POLL_MS * 1000000L };
+	char			flag[PATH_MAX], lock[PATH_MAX];
+	long long		ms;
+	int			fd, ex;
+
+	if ((ex = paths(conf, flag, lock, e)) != EX_OK)
+		return ex;
+	if ((fd = openlock(lock)) == -1)
+		return mail_err_errno(e, errno, "%s", lock);
+	/* A runner a kick started finishes its pass first. */
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR) {
+			ex = mail_err_errno(e, errno, "flock %s", lock);
+			close(fd);
+			return ex;
+		}
+	if (interval < 1)
+		interval = 1;
+	log_info("queue runner: a pass at each kick and every %llds",
+	    interval);
+	for (;;) {
+		(void)unlink(flag);
+		memset(&st, 0, sizeof st);
+		if (qrun_pass(conf, 0, &st, e) != EX_OK)
+			log_warn("queue run: %s", e->text);
+		else if (st.messages > 0)
+			log_info("queue run: %lu messages, %lu sent, "
+			    "%lu deferred, %lu bounced", st.messages, st.sent,
+			    st.deferred, st.bounced);
+		for (ms = 0; ms < interval * 1000 && access(flag, F_OK) == -1;
+		    ms += KICK_POLL_MS)
+			(void)nanosleep(&ts, NULL);
+	}
 }

@@ -35,4 +35,15 @@
  */
 int	 kick(const struct mail_conf *, int, struct mail_err *);
 
+/*
+ * kick_serve - be the queue's runner for good (sendmail -qINTERVAL): take
+ * "runner.lock" (after a runner a kick started has finished its pass) and
+ * keep it, so that every kick only raises the flag; make a pass over the
+ * due messages whenever the flag goes up (looked for five times a second)
+ * and every interval seconds.  Run as root it delivers for an
+ * smtp-listen -u whose own runner could not write the mailboxes.
+ * Returns only when the lock cannot be had: EX_* with e filled.
+ */
+int	 kick_serve(const struct mail_conf *, long long, struct mail_err *);
+
 #endif

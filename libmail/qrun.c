@@ -1086,24 +1086,3 @@ qrun_pass(const struct mail_conf *c, int flags, struct qrun_stats *st,
 	local_batch_free(b);
 	return EX_OK;
 }
-
-/* qrun_daemon - a pass every interval seconds, for ever */
-int
-qrun_daemon(const struct mail_conf *c, long long interval,
-    struct mail_err *e)
-{
-	struct qrun_stats	st;
-	int			ex;
-
-	for (;;) {
-		memset(&st, 0, sizeof st);
-		if ((ex = qrun_pass(c, 0, &st, e)) != EX_OK)
-			log_warn("queue run: %s", e->text);
-		else if (st.messages > 0)
-			log_info("queue run: %lu messages, %lu sent, "
-			    "%lu deferred, %lu bounced", st.messages, st.sent,
-			    st.deferred, st.bounced);
-		sleep(interval > 0 ? (unsigned)interval : 1);
-	}
-	return EX_OK;
-}

@@ -47,13 +47,6 @@ int	 qrun_message(const struct mail_conf *, const char *, int, long long,
 int	 qrun_pass(const struct mail_conf *, int, struct qrun_stats *,
 	    struct mail_err *);
 
-/*
- * qrun_daemon - what sendmail -qINTERVAL does: a pass over the due
- * messages every interval seconds, problems logged; returns only when
- * the process is killed.
- */
-int	 qrun_daemon(const struct mail_conf *, long long, struct mail_err *);
-
 #define QRUN_FAILED	0	/* a report: bounces */
 #define QRUN_DELAYED	1	/* delay warnings */
 #define QRUN_SUCCESS	2	/* deliveries (DSN NOTIFY=SUCCESS) */

@@ -3,7 +3,8 @@
 # queue runner, exit at once), interactive (-odi: the attempt before it
 # exits), queue (-odq: nothing until sendmail -q); a slow delivery does
 # not hold the caller, a burst of sendmails gets one runner at a time, and
-# a kick that fails loses nothing.
+# a kick that fails loses nothing; sendmail -qINTERVAL holds the lock and
+# serves every kick itself.
 . "$top_srcdir/t/test-lib.sh"
 . "$FIXTURES/queue/setup.sh"
 
@@ -229,6 +230,34 @@ test_expect_success '-v without -od: the attempt is made here, its log shown' '
 	msg twelve | sm -v walter 2>err &&
 	test_grep "to=<walter@example.test>, .*status=sent" err &&
 	want "$(count_msgs spool/walter)" 12 "delivered"
+'
+
+idle
+sendmail -C "$S/main.cf" -v -q1h >/dev/null 2>serve.log &
+SERVE=$!
+test_bg $SERVE
+
+test_expect_success 'sendmail -q1h is the runner: holds the lock, a kick only raises the flag' '
+	until_ok grep -q "queue runner: a pass at each kick and every 3600s" serve.log &&
+	! flock -n "$S/queue/runner.lock" true &&
+	want "$(stat -c %a "$S/queue/runner.lock")" 644 "mode of runner.lock (a kicker as another user can open it)" &&
+	t0=$(ms) &&
+	msg thirteen | sm -odb walter &&
+	until_ok has 13 spool/walter &&
+	t1=$(ms) &&
+	{ test $((t1 - t0)) -lt 5000 || want "$((t1 - t0)) ms" "under 5000 ms" "kick to delivery"; } &&
+	want "$(nrunners)" 0 "runners a kick started" &&
+	test_grep "to=<walter@example.test>, relay=local, .*status=sent" serve.log &&
+	! test -e "$S/queue/kick"
+'
+
+test_expect_success 'the runner serves kick after kick; killed, the next kick starts one of its own' '
+	msg fourteen | sm -odb walter &&
+	until_ok has 14 spool/walter &&
+	kill $SERVE &&
+	until_ok flock -n "$S/queue/runner.lock" true &&
+	msg fifteen | sm -odb walter &&
+	until_ok has 15 spool/walter
 '
 
 idle
