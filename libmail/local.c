@@ -1032,13 +1032,82 @@ do_store(struct ctx *c, const struct action *a, struct mail_err *e)
 	return mbox_deliver(&md, c->msg, c->msglen, e);
 }
 
+/*
+ * in_child - fn(arg, res) in a child that has become a's user for good;
+ * its n results come back through a pipe.  A child that cannot be made,
+ * cannot change its ids or dies: every result a temporary failure.
+ */
+static void
+in_child(const struct action *a, void (*fn)(void *, struct mail_err *),
+    void *arg, struct mail_err *res, size_t n)
+{
+	struct mail_err	 e;
+	size_t		 got = 0, want = n * sizeof *res, i;
+	ssize_t		 r;
+	pid_t		 pid;
+	int		 p[2], st;
+
+	if (pipe(p) == -1 || (pid = fork()) == -1) {
+		mail_err_errno(&e, errno, "%s: cannot start the delivery",
+		    a->target);
+		e.ex = EX_TEMPFAIL;
+		fail_all(res, n, &e);
+		return;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (local_become(a->uid, a->gid) == -1) {
+			mail_err_errno(&e, errno, "cannot become uid %lu gid "
+			    "%lu", (unsigned long)a->uid, (unsigned long)a->gid);
+			e.ex = EX_TEMPFAIL;
+			fail_all(res, n, &e);
+		} else
+			fn(arg, res);
+		(void)mbox_writeall(p[1], res, want);
+		_exit(0);
+	}
+	close(p[1]);
+	while (got < want) {
+		r = read(p[0], (char *)res + got, want - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (got != want) {
+		mail_err_set(&e, EX_TEMPFAIL, "4.3.0",
+		    "%s: delivery process died", a->target);
+		fail_all(res, n, &e);
+	}
+	for (i = 0; i < n; i++) {
+		res[i].enh[sizeof res[i].enh - 1] = '\0';
+		res[i].text[sizeof res[i].text - 1] = '\0';
+	}
+}
+
+struct store_arg {
+	struct ctx		*c;
+	const struct action	*a;
+};
+
+/* store_fn - in_child's side of store */
+static void
+store_fn(void *arg, struct mail_err *res)
+{
+	struct store_arg	*sa = arg;
+
+	(void)do_store(sa->c, sa->a, res);
+}
+
 /* store - a mailbox, Maildir or file, as the user when we are root */
 static int
 store(struct ctx *c, const struct action *a, int last, struct mail_err *e)
 {
-	pid_t	 pid;
-	int	 p[2], st;
-	ssize_t	 r;
+	struct store_arg	sa;
 
 	if (!c->root)
 		return do_store(c, a, e);
@@ -1055,39 +1124,9 @@ store(struct ctx *c, const struct action *a, int last, struct mail_err *e)
 		c->root = 0;
 		return do_store(c, a, e);
 	}
-	if (pipe(p) == -1) {
-		mail_err_errno(e, errno, "pipe");
-		return e->ex = EX_TEMPFAIL;
-	}
-	if ((pid = fork()) == -1) {
-		mail_err_errno(e, errno, "fork");
-		close(p[0]);
-		close(p[1]);
-		return e->ex = EX_TEMPFAIL;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		if (local_become(a->uid, a->gid) == -1) {
-			mail_err_errno(e, errno, "cannot become uid %lu gid %lu",
-			    (unsigned long)a->uid, (unsigned long)a->gid);
-			e->ex = EX_TEMPFAIL;
-		} else
-			(void)do_store(c, a, e);
-		(void)mbox_writeall(p[1], e, sizeof *e);
-		_exit(0);
-	}
-	close(p[1]);
-	do
-		r = read(p[0], e, sizeof *e);
-	while (r == -1 && errno == EINTR);
-	close(p[0]);
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	if (r != (ssize_t)sizeof *e)
-		return mail_err_set(e, EX_TEMPFAIL, "4.3.0",
-		    "%s: delivery process died", a->target);
-	e->enh[sizeof e->enh - 1] = '\0';
-	e->text[sizeof e->text - 1] = '\0';
+	sa.c = c;
+	sa.a = a;
+	in_child(a, store_fn, &sa, e, 1);
 	return e->ex;
 }
 
@@ -1379,7 +1418,7 @@ one(struct ctx *c, const char *arg, struct mail_err *e)
 			a->done = 1;
 		}
 		r = a->res;
-		if (r.ex == EX_OK || r.ex == PENDING)
+		if (r.ex == EX_OK)
 			continue;
 		if (worst == EX_OK || (exitcode_is_temp(r.ex) &&
 		    !exitcode_is_temp(worst))) {
@@ -1682,60 +1721,19 @@ same_box(const struct local_batch *b, const struct bent *x,
 	    p->mflags == q->mflags && strcmp(p->target, q->target) == 0;
 }
 
-/*
- * as_user - mbox_deliver_many in a child that became uid/gid, the
- * results back through a pipe
- */
-static void
-as_user(const struct action *a, const struct mbox_dest *md,
-    const struct mbox_item *it, size_t n, struct mail_err *res)
-{
-	struct mail_err	 e;
-	size_t		 got = 0, want = n * sizeof *res, i;
-	ssize_t		 r;
-	pid_t		 pid;
-	int		 p[2], st;
+struct many_arg {
+	const struct mbox_dest	*md;
+	const struct mbox_item	*it;
+	size_t			 n;
+};
 
-	if (pipe(p) == -1 || (pid = fork()) == -1) {
-		mail_err_errno(&e, errno, "%s: cannot start the delivery",
-		    a->target);
-		e.ex = EX_TEMPFAIL;
-		fail_all(res, n, &e);
-		return;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		if (local_become(a->uid, a->gid) == -1) {
-			mail_err_errno(&e, errno, "cannot become uid %lu gid "
-			    "%lu", (unsigned long)a->uid, (unsigned long)a->gid);
-			e.ex = EX_TEMPFAIL;
-			fail_all(res, n, &e);
-		} else
-			(void)mbox_deliver_many(md, it, n, res);
-		(void)mbox_writeall(p[1], res, want);
-		_exit(0);
-	}
-	close(p[1]);
-	while (got < want) {
-		r = read(p[0], (char *)res + got, want - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(p[0]);
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	if (got != want) {
-		mail_err_set(&e, EX_TEMPFAIL, "4.3.0",
-		    "%s: delivery process died", a->target);
-		fail_all(res, n, &e);
-	}
-	for (i = 0; i < n; i++) {
-		res[i].enh[sizeof res[i].enh - 1] = '\0';
-		res[i].text[sizeof res[i].text - 1] = '\0';
-	}
+/* many_fn - in_child's side of commit_box */
+static void
+many_fn(void *arg, struct mail_err *res)
+{
+	struct many_arg	*ma = arg;
+
+	(void)mbox_deliver_many(ma->md, ma->it, ma->n, res);
 }
 
 /* commit_box - the entries ents[0..n) into their one mailbox */
@@ -1744,6 +1742,7 @@ commit_box(struct local_batch *b, const struct bent *ents, size_t n,
     int root)
 {
 	struct mbox_dest	 md;
+	struct many_arg		 ma;
 	struct mbox_item	*it;
 	struct mail_err		*res, e;
 	const struct bmsg	*m;
@@ -1771,8 +1770,11 @@ commit_box(struct local_batch *b, const struct bent *ents, size_t n,
 	log_debug("delivering %zu messages to %s %s as uid %lu", n,
 	    act_name[a->kind], a->target,
 	    (unsigned long)(root ? a->uid : geteuid()));
+	ma.md = &md;
+	ma.it = it;
+	ma.n = n;
 	if (root)
-		as_user(a, &md, it, n, res);
+		in_child(a, many_fn, &ma, res, n);
 	else
 		(void)mbox_deliver_many(&md, it, n, res);
 	for (i = 0; i < n; i++)

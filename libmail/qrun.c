@@ -471,11 +471,10 @@ fields(const struct qrun_report *r, size_t i, struct buf *b)
 	if (buf_printf(b, "Diagnostic-Code: X-mailpath; %s\n", r->reason[i]) ==
 	    -1)
 		return -1;
+	if (r->kind != QRUN_DELAYED)
+		return 0;
 	rfc5322_date(r->until, udate, sizeof udate);
-	if (r->kind == QRUN_DELAYED && buf_printf(b, "Will-Retry-Until: %s\n",
-	    udate) == -1)
-		return -1;
-	return 0;
+	return buf_printf(b, "Will-Retry-Until: %s\n", udate) == -1 ? -1 : 0;
 }
 
 /* qrun_report_text - the RFC 3464 report */
@@ -539,59 +538,11 @@ qrun_report_text(const struct mail_conf *c, const struct qrun_report *r,
 	} else if (buf_printf(b, "\n--%s.%lld/%s\nContent-Description: %s\n"
 	    "Content-Type: text/rfc822-headers\n\n", r->id, r->now, host,
 	    r->kind == QRUN_SUCCESS ? "Message Headers" :
-	    r->kind == QRUN_DELAYED ? "Undelivered Message Headers" :
 	    "Undelivered Message Headers") == -1 ||
 	    buf_add(b, msg, (size_t)(hend - msg)) == -1)
 		return -1;
 	return buf_printf(b, "\n--%s.%lld/%s--\n", r->id, r->now, host) == -1 ?
 	    -1 : 0;
-}
-
-/* report_of - the common part of the two old entry points */
-static int
-report_of(const struct mail_conf *c, int kind, const char *id,
-    const char *to, long long arrival, long long now, long long until,
-    const char *msg, size_t len, char *const *rcpt, char *const *dsn,
-    char *const *reason, size_t n, struct buf *b)
-{
-	struct qrun_report	r;
-
-	memset(&r, 0, sizeof r);
-	r.kind = kind;
-	r.id = id;
-	r.to = to;
-	r.arrival = arrival;
-	r.now = now;
-	r.until = until;
-	r.msg = msg;
-	r.len = len;
-	r.rcpt = rcpt;
-	r.dsn = dsn;
-	r.reason = reason;
-	r.n = n;
-	return qrun_report_text(c, &r, b);
-}
-
-/* qrun_bounce_text - the RFC 3464 report of failed recipients */
-int
-qrun_bounce_text(const struct mail_conf *c, const char *id,
-    const char *sender, long long arrival, long long now, const char *msg,
-    size_t len, char *const *rcpt, char *const *dsn, char *const *reason,
-    size_t n, struct buf *b)
-{
-	return report_of(c, QRUN_FAILED, id, sender, arrival, now, 0, msg, len,
-	    rcpt, dsn, reason, n, b);
-}
-
-/* qrun_delay_text - the RFC 3464 report of delayed recipients */
-int
-qrun_delay_text(const struct mail_conf *c, const char *id,
-    const char *sender, long long arrival, long long now, long long until,
-    const char *msg, size_t len, char *const *rcpt, char *const *dsn,
-    char *const *reason, size_t n, struct buf *b)
-{
-	return report_of(c, QRUN_DELAYED, id, sender, arrival, now,
-	    until > 0 ? until : 1, msg, len, rcpt, dsn, reason, n, b);
 }
 
 /*
@@ -702,7 +653,7 @@ struct attempt {
 	size_t		*due, nd, nr, nfwd;
 	size_t		*lrc, nl, lcur;	/* the local recipients in the batch */
 	long long	 life, min, max, warn, now;
-	int		 flags, ex;
+	int		 flags;
 };
 
 /* attempt_free - what begin() took */

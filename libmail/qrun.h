@@ -82,23 +82,4 @@ struct qrun_report {
 int	 qrun_report_text(const struct mail_conf *, const struct qrun_report *,
 	    struct buf *);
 
-/*
- * qrun_bounce_text - the RFC 3464 report for the bounced recipients of a
- * message: from MAILER-DAEMON to the given address (the sender, or
- * "postmaster" for a message from the null sender: then the Subject is
- * Postfix's "Postmaster Copy"), with the original headers.
- * rcpt/dsn/reason are parallel arrays of n.  0, or -1 with errno.
- */
-int	 qrun_bounce_text(const struct mail_conf *, const char *, const char *,
-	    long long, long long, const char *, size_t, char *const *,
-	    char *const *, char *const *, size_t, struct buf *);
-
-/*
- * qrun_delay_text - the same report as a delay warning (Postfix's
- * "Delayed Mail (still being retried)", Action: delayed), for recipients
- * that will be retried until the given time.  0, or -1 with errno.
- */
-int	 qrun_delay_text(const struct mail_conf *, const char *, const char *,
-	    long long, long long, long long, const char *, size_t,
-	    char *const *, char *const *, char *const *, size_t, struct buf *);
 #endif

@@ -206,6 +206,7 @@ test_bounce(void)
 	static const char msg[] = "Subject: hi\nFrom: a@b\n\nsecret body\n";
 	char *const	 rc[] = { "x@y.test" }, *dsn[] = { "5.1.1" },
 			 *why[] = { "550 5.1.1 no such user" };
+	struct qrun_report r;
 	struct mail_conf *c;
 	struct mail_err	 e;
 	struct buf	 b = BUF_INIT(1 << 20);
@@ -214,8 +215,17 @@ test_bounce(void)
 	if (conf_load(&c, "/dev/null", &e) != EX_OK)
 		return;
 	(void)conf_set(c, "myhostname", "mx.test", &e);
-	is_int(qrun_bounce_text(c, "ID1", "a@b", 0, 0, msg, sizeof msg - 1,
-	    rc, dsn, why, 1, &b), 0, "bounce text");
+	memset(&r, 0, sizeof r);
+	r.kind = QRUN_FAILED;
+	r.id = "ID1";
+	r.to = "a@b";
+	r.msg = msg;
+	r.len = sizeof msg - 1;
+	r.rcpt = rc;
+	r.dsn = dsn;
+	r.reason = why;
+	r.n = 1;
+	is_int(qrun_report_text(c, &r, &b), 0, "bounce text");
 	s = buf_str(&b);
 	ok(strncmp(s, "From: MAILER-DAEMON@mx.test", 27) == 0, "from "
 	    "MAILER-DAEMON");
@@ -228,8 +238,10 @@ test_bounce(void)
 	    != NULL, "the original header");
 	ok(strstr(s, "secret body") == NULL, "not the body");
 	buf_reset(&b);
-	is_int(qrun_delay_text(c, "ID1", "a@b", 0, 7200, 432000, msg,
-	    sizeof msg - 1, rc, dsn, why, 1, &b), 0, "delay text");
+	r.kind = QRUN_DELAYED;
+	r.now = 7200;
+	r.until = 432000;
+	is_int(qrun_report_text(c, &r, &b), 0, "delay text");
 	s = buf_str(&b);
 	ok(strstr(s, "\nSubject: Delayed Mail (still being retried)\n") !=
 	    NULL, "the delay subject");
