@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "exitcode.h"
+#include "io.h"
 #include "local.h"
 #include "log.h"
 #include "str.h"
@@ -59,13 +60,10 @@ main(int argc, char *argv[])
 	char			 sbuf[300];
 	long long		 max;
 	size_t			 n;
-	int			 ch, flags = 0, verbose = 0, fd, ex;
+	int			 ch, flags = 0, verbose = 0, ex;
 
 	/* fds 0-2 must be open, or a mailbox could become stderr. */
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
+	io_stdfds();
 	umask(077);
 	log_open(argv[0], LOG_TO_STDERR);
 	while ((ch = getopt(argc, argv, "C:f:nv")) != -1) {

@@ -365,18 +365,6 @@ check(char **names, int n)
 	return ex;
 }
 
-/* valid_fds - make fds 0-2 valid, so no table is opened as stdout */
-static void
-valid_fds(void)
-{
-	int	fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
 static void
 set_mode(enum mode m)
 {
@@ -402,7 +390,7 @@ main(int argc, char *argv[])
 
 	/* getopt's own messages name the program, not the path run */
 	argv[0] = progname;
-	valid_fds();
+	io_stdfds();
 	umask(022);
 	log_open("postmap", LOG_TO_STDERR);
 	while ((ch = getopt_long(argc, argv, "C:c:d:fijNnq:rsvw", longopts,

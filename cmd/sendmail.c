@@ -29,6 +29,7 @@
 #include "alias.h"
 #include "conf.h"
 #include "exitcode.h"
+#include "io.h"
 #include "kick.h"
 #include "log.h"
 #include "qrun.h"
@@ -146,12 +147,9 @@ main(int argc, char *argv[])
 	char			 id[QUEUE_ID_MAX], gecos[256], envid[304];
 	const char		*cfile = NULL, *mode = "m", *q = NULL;
 	long long		 interval;
-	int			 ch, fd, verbose = 0, ex, od = 0;
+	int			 ch, verbose = 0, ex, od = 0;
 
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
+	io_stdfds();
 	umask(077);
 	memset(&o, 0, sizeof o);
 	o.dotstop = 1;

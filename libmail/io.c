@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -94,4 +95,16 @@ io_lines_free(struct io_lines *in)
 {
 	free(in->b);
 	in->b = NULL;
+}
+
+/* io_stdfds - 0, 1 and 2 open */
+void
+io_stdfds(void)
+{
+	int	fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
 }

@@ -40,4 +40,12 @@ char	*io_lines_next(struct io_lines *, size_t *, struct mail_err *);
 
 void	 io_lines_free(struct io_lines *);
 
+/*
+ * io_stdfds - make sure descriptors 0, 1 and 2 are open (on /dev/null
+ * when they were not), so that no file a program opens becomes its
+ * standard output or error: what every program started by others (cron,
+ * inetd, a runner that closed them) does first
+ */
+void	 io_stdfds(void);
+
 #endif
